@@ -1,0 +1,64 @@
+import { InvalidDurationError } from './errors.js';
+import { describeValue } from './describe-value.js';
+
+/**
+ * A span of time: milliseconds as a number, or a string of a number and a unit,
+ * such as `'250ms'`, `'10s'`, `'1.5m'`, `'1h'`, `'1d'`. Units may be combined: `'1m30s'`.
+ */
+export type Duration = number | `${number}${DurationUnit}` | (string & {});
+
+/** Units accepted in duration strings. */
+export type DurationUnit = 'ms' | 's' | 'm' | 'h' | 'd';
+
+const UNIT_MS: Record<DurationUnit, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+const WHOLE = /^(?:\d+(?:\.\d+)?(?:ms|s|m|h|d)\s*)+$/;
+const PART = /(\d+(?:\.\d+)?)(ms|s|m|h|d)/g;
+
+/** Whether zero is an acceptable value of the option being parsed. */
+export type DurationBound = 'positive' | 'non-negative';
+
+/**
+ * Parses a {@link Duration} into milliseconds, refusing anything that is not a finite number
+ * within the bound. `option` names the option in the error message.
+ */
+export function parseDuration(value: unknown, option: string, bound: DurationBound = 'positive'): number {
+  const ms = toMilliseconds(value);
+  const expected = bound === 'positive' ? 'a positive duration' : 'a duration >= 0';
+  if (ms === undefined) {
+    throw new InvalidDurationError(
+      option,
+      value,
+      `Expected \`${option}\` to be ${expected} (milliseconds, or a string such as '250ms', '10s', '5m', '1h', '1d'), got ${describeValue(value)}`,
+    );
+  }
+  if (!Number.isFinite(ms) || ms < 0 || (bound === 'positive' && ms === 0)) {
+    throw new InvalidDurationError(option, value, `Expected \`${option}\` to be ${expected}, got ${describeValue(value)}`);
+  }
+  return ms;
+}
+
+function toMilliseconds(value: unknown): number | undefined {
+  if (typeof value === 'number') return value;
+  if (typeof value !== 'string') return undefined;
+  const text = value.trim();
+  if (text === '') return undefined;
+  if (/^\d+(?:\.\d+)?$/.test(text)) return Number(text);
+  if (!WHOLE.test(text)) return undefined;
+  let total = 0;
+  for (const match of text.matchAll(PART)) {
+    total += Number(match[1]) * UNIT_MS[match[2] as DurationUnit];
+  }
+  return total;
+}
+
+/** Formats milliseconds compactly for messages and snapshots: `1500` → `'1.5s'`. */
+export function formatDuration(ms: number): string {
+  if (ms < 1_000) return `${ms}ms`;
+  for (const unit of ['d', 'h', 'm', 's'] as const) {
+    const size = UNIT_MS[unit];
+    if (ms >= size && Number.isInteger((ms / size) * 1000)) {
+      return `${Number((ms / size).toFixed(3))}${unit}`;
+    }
+  }
+  return `${ms}ms`;
+}

@@ -1,0 +1,146 @@
+/**
+ * Every error tickguard throws or reports is a {@link TickguardError} with a stable `code`,
+ * so callers can branch on `err.code` (or `instanceof`) instead of parsing messages.
+ */
+
+/** Stable identities of tickguard's errors. */
+export type TickguardErrorCode =
+  | 'ERR_TICKGUARD_INVALID_OPTION'
+  | 'ERR_TICKGUARD_INVALID_DURATION'
+  | 'ERR_TICKGUARD_INVALID_CRON'
+  | 'ERR_TICKGUARD_DUPLICATE_JOB'
+  | 'ERR_TICKGUARD_SCHEDULER_STOPPED'
+  | 'ERR_TICKGUARD_JOB_REMOVED'
+  | 'ERR_TICKGUARD_RUN_ABORTED'
+  | 'ERR_TICKGUARD_RUN_TIMEOUT'
+  | 'ERR_TICKGUARD_NON_ERROR_THROWN';
+
+/** Base class of all tickguard errors. */
+export class TickguardError extends Error {
+  /** A stable identifier of the failure, e.g. `ERR_TICKGUARD_INVALID_CRON`. */
+  readonly code: TickguardErrorCode;
+
+  constructor(code: TickguardErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/** An option was missing, unknown, of the wrong type or out of range. */
+export class InvalidOptionError extends TickguardError {
+  /** The option's path, e.g. `retry.attempts`. */
+  readonly option: string;
+  /** The value that was refused. */
+  readonly value: unknown;
+
+  constructor(
+    option: string,
+    value: unknown,
+    message: string,
+    code: TickguardErrorCode = 'ERR_TICKGUARD_INVALID_OPTION',
+    options?: { cause?: unknown },
+  ) {
+    super(code, message, options);
+    this.option = option;
+    this.value = value;
+  }
+}
+
+/** A duration was zero where it must be positive, negative, NaN, infinite or unparseable. */
+export class InvalidDurationError extends InvalidOptionError {
+  constructor(option: string, value: unknown, message: string) {
+    super(option, value, message, 'ERR_TICKGUARD_INVALID_DURATION');
+  }
+}
+
+/** A cron expression or its time zone was refused. */
+export class InvalidCronError extends InvalidOptionError {
+  constructor(option: string, value: unknown, message: string, cause?: unknown) {
+    super(option, value, message, 'ERR_TICKGUARD_INVALID_CRON', { cause });
+  }
+}
+
+/** `add()` was given a name that the scheduler already holds. */
+export class DuplicateJobError extends TickguardError {
+  readonly jobName: string;
+  constructor(jobName: string) {
+    super('ERR_TICKGUARD_DUPLICATE_JOB', `A job named ${JSON.stringify(jobName)} already exists in this scheduler`);
+    this.jobName = jobName;
+  }
+}
+
+/** The scheduler is stopping or stopped, so it takes no new jobs or manual ticks. */
+export class SchedulerStoppedError extends TickguardError {
+  constructor(action: string) {
+    super('ERR_TICKGUARD_SCHEDULER_STOPPED', `Cannot ${action}: the scheduler has been stopped`);
+  }
+}
+
+/** A method was called on a job that has been removed. */
+export class JobRemovedError extends TickguardError {
+  readonly jobName: string;
+  constructor(jobName: string, action: string) {
+    super('ERR_TICKGUARD_JOB_REMOVED', `Cannot ${action}: job ${JSON.stringify(jobName)} has been removed`);
+    this.jobName = jobName;
+  }
+}
+
+/** Why a run's `ctx.signal` was aborted. */
+export type AbortCause = 'timeout' | 'cancel-other' | 'stop' | 'remove';
+
+/** The `reason` of an aborted `ctx.signal`: `abortCause` says who aborted the run. */
+export class RunAbortedError extends TickguardError {
+  readonly abortCause: AbortCause;
+  readonly jobName: string;
+
+  constructor(jobName: string, cause: AbortCause, message?: string, code: TickguardErrorCode = 'ERR_TICKGUARD_RUN_ABORTED') {
+    super(code, message ?? `Run of job ${JSON.stringify(jobName)} was aborted (${describeCause(cause)})`);
+    this.abortCause = cause;
+    this.jobName = jobName;
+  }
+}
+
+/** The reason of a signal aborted because an attempt ran past its `timeout`. */
+export class RunTimeoutError extends RunAbortedError {
+  readonly timeoutMs: number;
+  constructor(jobName: string, timeoutMs: number) {
+    super(jobName, 'timeout', `Run of job ${JSON.stringify(jobName)} timed out after ${timeoutMs}ms`, 'ERR_TICKGUARD_RUN_TIMEOUT');
+    this.timeoutMs = timeoutMs;
+  }
+}
+
+/** Wraps a value that a task threw or rejected with that is not an `Error`. */
+export class NonErrorThrownError extends TickguardError {
+  readonly value: unknown;
+  constructor(value: unknown) {
+    super('ERR_TICKGUARD_NON_ERROR_THROWN', `Task threw a non-Error value: ${safeString(value)}`);
+    this.value = value;
+  }
+}
+
+/** Turns anything thrown into an `Error`, keeping the original value when it was not one. */
+export function toError(value: unknown): Error {
+  return value instanceof Error ? value : new NonErrorThrownError(value);
+}
+
+function describeCause(cause: AbortCause): string {
+  switch (cause) {
+    case 'timeout':
+      return 'timeout';
+    case 'cancel-other':
+      return "a newer tick took its slot under overlap 'cancel-other'";
+    case 'stop':
+      return 'the scheduler was stopped with abort: true';
+    case 'remove':
+      return 'the job was removed';
+  }
+}
+
+function safeString(value: unknown): string {
+  try {
+    return typeof value === 'string' ? JSON.stringify(value) : String(value);
+  } catch {
+    return Object.prototype.toString.call(value);
+  }
+}
