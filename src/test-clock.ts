@@ -96,6 +96,15 @@ export class TestClock implements Clock {
     await settle();
   }
 
+  /**
+   * Simulates a blocked event loop: time jumps `ms` ahead and nothing fires. Timers that fell
+   * due meanwhile fire, late, on the next `advance()`, `advanceTo()` or `flush()`.
+   */
+  blockFor(ms: number): void {
+    if (!Number.isFinite(ms) || ms < 0) throw new InvalidOptionError('ms', ms, `Expected \`ms\` to be a finite number >= 0, got ${describeValue(ms)}`);
+    this.#now += ms;
+  }
+
   /** Runs timers that are already due and lets pending async work progress, without moving time. */
   async flush(): Promise<void> {
     await this.advanceTo(this.#now);
