@@ -1,13 +1,27 @@
 import { defineConfig } from 'tsup';
 
-export default defineConfig({
-  entry: {
-    index: 'src/index.ts',
+export default defineConfig([
+  {
+    entry: {
+      index: 'src/index.ts',
+      prometheus: 'src/integrations/prometheus.ts',
+      http: 'src/integrations/http.ts',
+      otel: 'src/integrations/otel.ts',
+    },
+    format: ['esm', 'cjs'],
+    dts: true,
+    clean: true,
+    sourcemap: true,
+    target: 'node20',
+    splitting: false,
+    external: ['prom-client', '@opentelemetry/api', 'pino'],
   },
-  format: ['esm', 'cjs'],
-  dts: true,
-  clean: true,
-  sourcemap: true,
-  target: 'node20',
-  splitting: false,
-});
+  {
+    entry: { 'cli/main': 'src/cli/main.ts' },
+    format: ['esm'],
+    dts: false,
+    sourcemap: true,
+    target: 'node20',
+    splitting: false,
+  },
+]);

@@ -10,7 +10,7 @@ export interface TickIdentity {
   readonly jobName: string;
   /** The nominal due time of the tick (for a manual trigger: when it was requested). */
   readonly scheduledAt: Date;
-  /** `${jobName}@${scheduledAt.toISOString()}`, the same in every replica. */
+  /** `${jobName}@${scheduledAt.toISOString()}`, the same in every replica (manual ticks get a local `#manual-N` suffix). */
   readonly tickId: string;
   /** Whether the tick came from `job.trigger()` rather than the schedule. */
   readonly manual: boolean;
@@ -24,10 +24,4 @@ export interface TickIdentity {
  */
 export interface TickCoordinator {
   claim(tick: TickIdentity): boolean | Promise<boolean>;
-}
-
-/** Builds the identity of the tick of `jobName` due at `scheduledAtMs`. */
-export function tickIdentity(jobName: string, scheduledAtMs: number, manual: boolean): TickIdentity {
-  const scheduledAt = new Date(scheduledAtMs);
-  return { jobName, scheduledAt, tickId: `${jobName}@${scheduledAt.toISOString()}`, manual };
 }

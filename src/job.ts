@@ -510,6 +510,7 @@ export class JobImpl implements Job, RunHost {
     this.#chainTick = undefined;
     const dropped = this.#buffer.length;
     while (this.#buffer.length > 0) this.#endTick(this.#buffer.shift()!, 'dropped', reason);
+    for (const run of [...this.#runs]) run.endRetryWait();
     return dropped;
   }
 

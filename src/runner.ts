@@ -81,6 +81,8 @@ export class Run {
   #timeoutEntry: CallbackEntry | undefined;
   #stuckEntry: CallbackEntry | undefined;
   #backoffEntry: CallbackEntry | undefined;
+  /** The failure a pending retry would follow; the run's outcome if the retry never happens. */
+  #pendingFailure: { outcome: RunOutcome; error: Error } | undefined;
   #logger: Logger | undefined;
 
   constructor(host: RunHost, config: JobConfig, tick: Tick) {
@@ -141,6 +143,16 @@ export class Run {
       return;
     }
     this.#abortAttempt(new RunAbortedError(this.tick.jobName, cause));
+  }
+
+  /**
+   * Ends a run that is waiting to retry, with its last failure: no retry starts once the
+   * scheduler stops. A run in the middle of an attempt is left alone.
+   */
+  endRetryWait(): void {
+    if (this.#pendingFailure === undefined || !this.#backoffEntry?.queued) return;
+    this.#host.cancel(this.#backoffEntry);
+    this.#finish(this.#pendingFailure.outcome, this.#pendingFailure.error);
   }
 
   /** A view for snapshots and stop reports. */
@@ -246,6 +258,7 @@ export class Run {
     else outcome = error === undefined ? 'success' : 'error';
     const failure = outcome === 'timeout' ? (error ?? new RunTimeoutError(this.tick.jobName, this.#config.timeoutMs ?? 0)) : error;
     if ((outcome === 'error' || outcome === 'timeout') && this.#host.accepting && this.#shouldRetry(failure!)) {
+      this.#pendingFailure = { outcome, error: failure! };
       this.#scheduleRetry(failure!);
       return;
     }
@@ -276,7 +289,12 @@ export class Run {
     if (levelEnabled(host.logger(), 'warn')) {
       this.logger().warn({ err: error, delayMs }, 'attempt failed; retrying');
     }
-    this.#backoffEntry ??= new CallbackEntry(() => this.#runAttempt(this.#host.clock.now()));
+    this.#backoffEntry ??= new CallbackEntry(() => {
+      const failure = this.#pendingFailure!;
+      this.#pendingFailure = undefined;
+      if (this.#host.accepting) this.#runAttempt(this.#host.clock.now());
+      else this.#finish(failure.outcome, failure.error);
+    });
     host.schedule(this.#backoffEntry, host.clock.now() + delayMs);
   }
 

@@ -15,9 +15,13 @@ export class Tick {
     readonly manual: boolean,
   ) {}
 
-  /** `${jobName}@${ISO due time}`: the same in every replica. */
+  /**
+   * `${jobName}@${ISO due time}` for a scheduled tick: the same in every replica. A manual
+   * tick is local to its process and gets `#manual-${seq}` appended, so two triggers within
+   * the same millisecond stay distinct.
+   */
   get tickId(): string {
-    return (this.#tickId ??= `${this.jobName}@${new Date(this.due).toISOString()}`);
+    return (this.#tickId ??= `${this.jobName}@${new Date(this.due).toISOString()}${this.manual ? `#manual-${this.seq}` : ''}`);
   }
 
   get scheduledAt(): Date {
