@@ -101,17 +101,9 @@ function task(h: Harness, plans: TaskPlan[], limit: () => number) {
   };
 }
 
-async function scenario(withUpdates: boolean, config: fc.RecordValue<ReturnType<typeof jobConfig.map<never>>> | Parameters<typeof runScenario>[0], plans: TaskPlan[], steps: Action[], stop: { abort: boolean; timeout: number }) {
-  return runScenario(config as Parameters<typeof runScenario>[0], plans, steps, stop, withUpdates);
-}
+type JobConfigValue = { period: number; overlap: OverlapPolicy; maxConcurrency: number; maxBuffered: number; timeout: number | undefined; attempts: number; backoff: number };
 
-async function runScenario(
-  config: { period: number; overlap: OverlapPolicy; maxConcurrency: number; maxBuffered: number; timeout: number | undefined; attempts: number; backoff: number },
-  plans: TaskPlan[],
-  steps: Action[],
-  stop: { abort: boolean; timeout: number },
-  withUpdates: boolean,
-) {
+async function scenario(withUpdates: boolean, config: JobConfigValue, plans: TaskPlan[], steps: Action[], stop: { abort: boolean; timeout: number }) {
   const clock = new TestClock(T0);
   const scheduler = createScheduler({ clock });
   const h: Harness = { clock, starts: [], violations: [], stoppedAt: undefined };
