@@ -20,7 +20,7 @@ import type { TickCoordinator } from './coordinator.js';
 import type { JobCounters, JobSnapshot, JobState, LastRun, PauseReason, StopReport, TriggerResult } from './snapshot.js';
 import { Run, type RunHost } from './runner.js';
 import { Tick } from './tick.js';
-import { QueueEntry } from './timer-queue.js';
+import { CallbackEntry, QueueEntry } from './timer-queue.js';
 import { JobRemovedError, SchedulerStoppedError, toError, type AbortCause } from './errors.js';
 import { InvalidOptionError } from './errors.js';
 import { describeValue } from './describe-value.js';
@@ -100,7 +100,8 @@ export class JobImpl implements Job, RunHost {
   #claiming = 0;
   readonly #buffer: Tick[] = [];
   #consecutiveFailures = 0;
-  #lastRun: LastRun | null = null;
+  /** The last run that ended, kept raw: Dates are built only when someone inspects. */
+  #lastRun: { run: Run; endedAt: number; outcome: RunOutcome; error: Error | undefined } | undefined;
   #logger: Logger | undefined;
   readonly #counters: MutableCounters = {
     ticks: 0, started: 0, buffered: 0, skipped: 0, dropped: 0, missed: 0,
@@ -112,10 +113,21 @@ export class JobImpl implements Job, RunHost {
     this.#config = config;
     this.name = config.name;
     const trigger = config.trigger;
-    this.#lastDue = this.#domainNow();
-    const first = trigger.first(this.#lastDue, config.initialDelayMs);
-    if (config.runOnStart) this.#arm(this.#lastDue, false);
-    else if (first !== null) this.#arm(first);
+    const start = this.#domainNow();
+    this.#lastDue = start;
+    if (config.runOnStart && trigger.kind === 'fixedDelay') {
+      // The start-up run heads the chain: the next tick follows its settling.
+      this.#arm(start, false);
+      return;
+    }
+    const first = trigger.first(start, config.initialDelayMs);
+    if (first !== null) this.#arm(first);
+    if (config.runOnStart) {
+      // An extra tick right away, through the tick loop (not inside add()), due at the add time.
+      host.schedule(new CallbackEntry(() => {
+        if (this.#state === 'active' || this.#state === 'paused') this.#handleTick(this.#newTick(start, false));
+      }), host.clock.now());
+    }
   }
 
   // ─── RunHost ────────────────────────────────────────────────────────────────────────
@@ -209,8 +221,18 @@ export class JobImpl implements Job, RunHost {
       overlap: config.overlap,
       consecutiveFailures: this.#consecutiveFailures,
       counters: { ...this.#counters },
-      lastRun: this.#lastRun,
+      lastRun: this.#lastRunSnapshot(),
       runs: [...this.#runs].map((run) => run.describe(now)),
+    };
+  }
+
+  #lastRunSnapshot(): LastRun | null {
+    if (this.#lastRun === undefined) return null;
+    const { run, endedAt, outcome, error } = this.#lastRun;
+    return {
+      tick: run.tick.seq, tickId: run.tick.tickId, scheduledAt: run.tick.scheduledAt, startedAt: new Date(run.startedAt),
+      endedAt: new Date(endedAt), durationMs: endedAt - run.startedAt, outcome, attempts: run.attempts,
+      error: error === undefined ? null : { name: error.name, message: error.message },
     };
   }
 
@@ -253,6 +275,7 @@ export class JobImpl implements Job, RunHost {
   }
 
   #handleTick(tick: Tick): void {
+    if (!this.accepting) return this.#endTick(tick, 'dropped', this.#state === 'removed' ? 'removed' : 'stopped');
     if (this.#state === 'paused') return this.#endTick(tick, 'skipped', 'paused');
     if (this.#state === 'done' && tick.manual) return this.#endTick(tick, 'skipped', 'done');
     const config = this.#config;
@@ -348,11 +371,7 @@ export class JobImpl implements Job, RunHost {
     else if (outcome === 'timeout') counters.timedOut += 1;
     else counters.aborted += 1;
     const durationMs = now - run.startedAt;
-    this.#lastRun = {
-      tick: tick.seq, tickId: tick.tickId, scheduledAt: tick.scheduledAt, startedAt: new Date(run.startedAt),
-      endedAt: new Date(now), durationMs, outcome, attempts: run.attempts,
-      error: error === undefined ? null : { name: error.name, message: error.message },
-    };
+    this.#lastRun = { run, endedAt: now, outcome, error };
     const events = this.#host.events;
     if (events.has('run:end')) {
       events.emit('run:end', {

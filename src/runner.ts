@@ -31,13 +31,16 @@ export interface RunHost {
 class AttemptContext implements RunContext {
   readonly #run: Run;
   #log: Logger | undefined;
+  readonly #startedAtMs: number;
   readonly attempt: number;
-  readonly startedAt: Date;
 
   constructor(run: Run, attempt: number, startedAtMs: number) {
     this.#run = run;
     this.attempt = attempt;
-    this.startedAt = new Date(startedAtMs);
+    this.#startedAtMs = startedAtMs;
+  }
+  get startedAt(): Date {
+    return new Date(this.#startedAtMs);
   }
   get signal(): AbortSignal {
     return this.#run.signal;

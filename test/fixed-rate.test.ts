@@ -102,3 +102,19 @@ describe('fixedRate', () => {
     expect(await job.trigger()).toEqual({ status: 'skipped', reason: 'done' });
   });
 });
+
+describe('runOnStart', () => {
+  it('adds one tick at add time and leaves the regular schedule as it was', async () => {
+    const { clock, scheduler } = setup();
+    const rate: number[] = [];
+    const delayed: number[] = [];
+    const once: number[] = [];
+    scheduler.add({ name: 'rate', fixedRate: '1s', initialDelay: '300ms', runOnStart: true, run: (c) => void rate.push(c.scheduledAt.getTime()) });
+    scheduler.add({ name: 'delay', fixedDelay: '1s', runOnStart: true, run: (c) => void delayed.push(c.scheduledAt.getTime()) });
+    scheduler.add({ name: 'once', at: new Date(Date.parse('2026-01-01T00:00:02Z')), runOnStart: true, run: (c) => void once.push(c.scheduledAt.getTime()) });
+    await clock.advance(2_500);
+    expect(offsets(rate)).toEqual([0, 300, 1_300, 2_300]);
+    expect(offsets(delayed)).toEqual([0, 1_000, 2_000]);
+    expect(offsets(once)).toEqual([0, 2_000]);
+  });
+});

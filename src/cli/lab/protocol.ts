@@ -1,0 +1,172 @@
+/**
+ * The data the lab passes around: a worker's configuration, the messages it sends its parent
+ * over IPC, and the report the parent assembles. Everything here is plain JSON, because it
+ * crosses a process boundary and ends up in `--json` output and in the HTML report.
+ */
+
+/** Whether a strategy is a pattern that causes trouble, or one of tickguard's schemes. */
+export type StrategyKind = 'naive' | 'tickguard';
+
+/** What one strategy worker is told to do. */
+export interface WorkerConfig {
+  /** The strategy's name, one of `STRATEGY_NAMES`. */
+  readonly strategy: string;
+  /** How long ticks are produced before the strategy is stopped. */
+  readonly durationMs: number;
+  /** The tick interval. */
+  readonly intervalMs: number;
+  /** How long the downstream takes per request. */
+  readonly serviceTimeMs: number;
+  /** Requests the downstream serves at once. */
+  readonly capacity: number;
+  /** Period of the samples sent to the parent. */
+  readonly sampleMs: number;
+  /** Memory the downstream holds per request it has accepted and not finished. */
+  readonly bytesPerRequest: number;
+  /** The downstream stops allocating past this much held memory (the queue still grows). */
+  readonly memoryCapBytes: number;
+  /** After stopping, how long the worker watches for late runs before checking handles. */
+  readonly graceMs: number;
+}
+
+/** One observation of a strategy, taken every `sampleMs`. */
+export interface Sample {
+  /** Milliseconds since the strategy started. */
+  readonly t: number;
+  /** Whether the strategy had been told to stop when the sample was taken. */
+  readonly stopping: boolean;
+  /** Runs started and not yet settled, counted around the task itself (not by the engine). */
+  readonly inFlight: number;
+  readonly started: number;
+  readonly completed: number;
+  readonly skipped: number;
+  /** Requests waiting in the downstream, not yet being served. */
+  readonly queue: number;
+  /** Active resources (`process.getActiveResourcesInfo()`), all types. */
+  readonly handles: number;
+  /** Active resources by type, e.g. `{ Timeout: 3, PipeWrap: 1 }`. */
+  readonly handlesByType: Readonly<Record<string, number>>;
+  readonly heapBytes: number;
+  readonly externalBytes: number;
+  /** p99 of the event-loop delay over the last sample period, in ms. */
+  readonly eventLoopDelayP99Ms: number;
+  /** `abort` listeners on the strategy's own signal, where it has one. */
+  readonly abortListeners: number | null;
+}
+
+/** What a tickguard strategy broke, or a worker that could not finish. Naive strategies have none. */
+export type ViolationKind =
+  | 'max-concurrency'
+  | 'run-after-stop'
+  | 'handle-left'
+  | 'stop-unclean'
+  | 'engine-counters'
+  | 'worker-failed';
+
+/** A failed self-check. */
+export interface Violation {
+  readonly strategy: string;
+  readonly kind: ViolationKind;
+  readonly message: string;
+}
+
+/** The engine's own view of a tickguard job after stop, for the cross-check. */
+export interface EngineView {
+  readonly ticks: number;
+  readonly started: number;
+  readonly skipped: number;
+  readonly buffered: number;
+  readonly dropped: number;
+  readonly missed: number;
+  readonly succeeded: number;
+  readonly aborted: number;
+  readonly failed: number;
+  readonly stopClean: boolean;
+  readonly stopDurationMs: number;
+}
+
+/** What a worker reports when it is done. */
+export interface WorkerResult {
+  readonly peakInFlight: number;
+  readonly startedRuns: number;
+  readonly completedRuns: number;
+  readonly failedRuns: number;
+  readonly skippedTicks: number;
+  readonly peakQueue: number;
+  readonly peakHeapBytes: number;
+  readonly peakExternalBytes: number;
+  /** Peak of heap + external at one sample. */
+  readonly peakMemoryBytes: number;
+  readonly peakHandles: number;
+  readonly peakTimeouts: number;
+  readonly peakAbortListeners: number | null;
+  /** p99 of the event-loop delay over the whole run, in ms. */
+  readonly eventLoopDelayP99Ms: number;
+  /** When stop was called, in ms since the start. */
+  readonly stoppedAtMs: number;
+  readonly startedAfterStop: number;
+  /** Runs still in flight at the end of the grace period after stop. */
+  readonly inFlightAfterStop: number;
+  /** Active resources by type at the end, after stop and the grace period. */
+  readonly handlesAfterStop: Readonly<Record<string, number>>;
+  /** The downstream hit its memory cap: the strategy would have kept growing. */
+  readonly memoryCapped: boolean;
+  /** The worker ended the run early because the process grew too large. */
+  readonly endedEarly: boolean;
+  readonly engine: EngineView | null;
+  readonly violations: readonly Violation[];
+  /** Process warnings the strategy triggered, such as `MaxListenersExceededWarning`. */
+  readonly warnings: readonly string[];
+}
+
+/** Messages from a worker to its parent. */
+export type WorkerMessage =
+  | { readonly type: 'sample'; readonly sample: Sample }
+  | { readonly type: 'result'; readonly result: WorkerResult };
+
+/** The outcome of one strategy, as the parent reports it. */
+export interface StrategyReport extends Omit<WorkerResult, 'violations'> {
+  readonly name: string;
+  readonly kind: StrategyKind;
+  /** Which of the article's schemes (or traps) it is. */
+  readonly scheme: string;
+  /** The bound the strategy promises, `null` for naive ones that promise none. */
+  readonly maxConcurrency: number | null;
+  /** `error` when the worker failed; the figures are then zero. */
+  readonly status: 'ok' | 'error';
+  readonly error: string | null;
+  /** What the figures show, in a few words each. */
+  readonly findings: readonly string[];
+  readonly violations: readonly Violation[];
+  readonly samples: readonly Sample[];
+}
+
+/** The lab's settings, as reported. */
+export interface LabSettings {
+  readonly durationMs: number;
+  readonly intervalMs: number;
+  readonly serviceTimeMs: number;
+  readonly capacity: number;
+  readonly strategies: readonly string[];
+  readonly parallel: number;
+  readonly sampleMs: number;
+  readonly bytesPerRequest: number;
+  readonly memoryCapBytes: number;
+}
+
+/** Everything a lab run found: what `--json` prints and the HTML report shows. */
+export interface LabReport {
+  readonly tool: 'tickguard lab';
+  readonly version: string;
+  readonly node: string;
+  readonly platform: string;
+  readonly startedAt: string;
+  readonly wallTimeMs: number;
+  readonly config: LabSettings;
+  readonly strategies: readonly StrategyReport[];
+  /** Every violation of every strategy; empty when the self-check passed. */
+  readonly violations: readonly Violation[];
+  readonly ok: boolean;
+  /** Where the HTML report was written, or `null`. */
+  readonly report: string | null;
+}

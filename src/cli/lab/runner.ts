@@ -1,0 +1,211 @@
+/**
+ * Runs the strategies, each in a child process, at most `parallel` at a time, and collects
+ * their samples and results. A child is always ended: it exits by itself once it has sent its
+ * result, and is killed if it has not finished by a hard deadline, when the caller aborts, or
+ * when this process exits.
+ *
+ * The child runs the CLI's hidden `__lab-worker` command. From the source that is
+ * src/cli/main.ts, loaded through tsx, whose loader the parent passes on in `execArgv` (or adds
+ * when it is missing, e.g. under a test runner). From the bundle it is dist/cli/main.js, the very
+ * file this code was bundled into: tsup builds the CLI as one file, so there is no separate
+ * worker file to point at.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { Sample, WorkerConfig, WorkerMessage, WorkerResult } from './protocol.js';
+import type { StrategyName } from './strategies.js';
+
+/** What the runner needs to know. */
+export interface RunnerSettings {
+  readonly strategies: readonly StrategyName[];
+  readonly parallel: number;
+  readonly durationMs: number;
+  readonly intervalMs: number;
+  readonly serviceTimeMs: number;
+  readonly capacity: number;
+  readonly sampleMs: number;
+  readonly bytesPerRequest: number;
+  readonly memoryCapBytes: number;
+  readonly graceMs: number;
+}
+
+/** What became of one strategy's child. */
+export interface StrategyOutcome {
+  readonly name: StrategyName;
+  readonly samples: readonly Sample[];
+  /** `null` when the child failed; `error` then says how. */
+  readonly result: WorkerResult | null;
+  readonly error: string | null;
+}
+
+/** Hears about children as they go. */
+export interface RunnerListener {
+  onStart?(name: StrategyName): void;
+  onSample?(name: StrategyName, sample: Sample): void;
+  onEnd?(outcome: StrategyOutcome): void;
+}
+
+/** How to start a worker process. */
+export interface WorkerLaunch {
+  readonly modulePath: string;
+  readonly args: readonly string[];
+  readonly execArgv: readonly string[];
+}
+
+/** Heap limit of a child: a naive strategy that escapes its caps dies alone, not the machine. */
+const CHILD_MAX_OLD_SPACE_MB = 512;
+/** Time a child may take to load (tsx compiles on first use) on top of its run. */
+const STARTUP_ALLOWANCE_MS = 20_000;
+/** tickguard's stop timeout in the worker, plus margin. */
+const STOP_ALLOWANCE_MS = 5_000;
+/** A child that sent its result but has not exited after this long is killed. */
+const EXIT_ALLOWANCE_MS = 2_000;
+/** Flags of this process not to pass on to children. */
+const DROPPED_EXEC_ARGS = ['--inspect', '--debug', '--max-old-space-size', '--cpu-prof', '--heap-prof', '--heapsnapshot'];
+
+/** Finds the worker entry for the way this code is running: from source, or bundled. */
+export function workerLaunch(): WorkerLaunch {
+  const self = fileURLToPath(import.meta.url);
+  const fromSource = self.endsWith('.ts');
+  const modulePath = fromSource ? fileURLToPath(new URL('../main.ts', import.meta.url)) : self;
+  const inherited = process.execArgv.filter((arg) => !DROPPED_EXEC_ARGS.some((prefix) => arg.startsWith(prefix)));
+  const hasTsx = inherited.some((arg) => /[\\/]tsx[\\/]|^tsx$/.test(arg));
+  const loader = fromSource && !hasTsx ? ['--import', tsxLoaderUrl()] : [];
+  return {
+    modulePath,
+    args: ['__lab-worker'],
+    execArgv: [...inherited, ...loader, `--max-old-space-size=${CHILD_MAX_OLD_SPACE_MB}`],
+  };
+}
+
+function tsxLoaderUrl(): string {
+  // tsx's package entry is its ESM loader, registered with --import.
+  return pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+}
+
+/**
+ * Runs every strategy in `settings` and resolves with their outcomes, in the order given.
+ * `signal` kills the children still running; their outcomes then carry an error.
+ */
+export async function runStrategies(
+  settings: RunnerSettings,
+  listener: RunnerListener = {},
+  signal?: AbortSignal,
+  launch: WorkerLaunch = workerLaunch(),
+): Promise<StrategyOutcome[]> {
+  const children = new Set<ChildProcess>();
+  const killAll = (): void => {
+    for (const child of children) child.kill('SIGKILL');
+  };
+  process.on('exit', killAll);
+  const pending = [...settings.strategies];
+  const outcomes = new Map<StrategyName, StrategyOutcome>();
+  const lane = async (): Promise<void> => {
+    for (let name = pending.shift(); name !== undefined; name = pending.shift()) {
+      if (signal?.aborted === true) {
+        outcomes.set(name, { name, samples: [], result: null, error: 'not run: the lab was interrupted' });
+        continue;
+      }
+      listener.onStart?.(name);
+      const outcome = await runChild(name, settings, launch, listener, children, signal);
+      outcomes.set(name, outcome);
+      listener.onEnd?.(outcome);
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: Math.max(1, settings.parallel) }, lane));
+  } finally {
+    process.off('exit', killAll);
+    killAll();
+  }
+  return settings.strategies.map((name) => outcomes.get(name)!);
+}
+
+function runChild(
+  name: StrategyName,
+  settings: RunnerSettings,
+  launch: WorkerLaunch,
+  listener: RunnerListener,
+  children: Set<ChildProcess>,
+  signal: AbortSignal | undefined,
+): Promise<StrategyOutcome> {
+  const config: WorkerConfig = {
+    strategy: name,
+    durationMs: settings.durationMs,
+    intervalMs: settings.intervalMs,
+    serviceTimeMs: settings.serviceTimeMs,
+    capacity: settings.capacity,
+    sampleMs: settings.sampleMs,
+    bytesPerRequest: settings.bytesPerRequest,
+    memoryCapBytes: settings.memoryCapBytes,
+    graceMs: settings.graceMs,
+  };
+  return new Promise<StrategyOutcome>((resolve) => {
+    const samples: Sample[] = [];
+    let result: WorkerResult | null = null;
+    let failure: string | null = null;
+    let output = '';
+    const keepTail = (chunk: Buffer): void => {
+      output = (output + chunk.toString('utf8')).slice(-4_000);
+    };
+    const child = fork(launch.modulePath, [...launch.args, JSON.stringify(config)], {
+      execArgv: [...launch.execArgv],
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      serialization: 'json',
+    });
+    children.add(child);
+    child.stdout?.on('data', keepTail);
+    child.stderr?.on('data', keepTail);
+
+    const hardLimitMs = STARTUP_ALLOWANCE_MS + settings.durationMs + settings.graceMs + STOP_ALLOWANCE_MS;
+    const deadline = setTimeout(() => {
+      failure = `killed: the worker had not finished ${Math.round(hardLimitMs / 1000)}s after it was started`;
+      child.kill('SIGKILL');
+    }, hardLimitMs);
+    let exitTimer: ReturnType<typeof setTimeout> | undefined;
+    const onAbort = (): void => {
+      failure ??= 'killed: the lab was interrupted';
+      child.kill('SIGKILL');
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+
+    child.on('message', (message: unknown) => {
+      if (!isWorkerMessage(message)) {
+        failure ??= `the worker sent an unexpected message: ${JSON.stringify(message).slice(0, 200)}`;
+        return;
+      }
+      if (message.type === 'sample') {
+        samples.push(message.sample);
+        listener.onSample?.(name, message.sample);
+      } else {
+        result = message.result;
+        exitTimer = setTimeout(() => child.kill('SIGKILL'), EXIT_ALLOWANCE_MS);
+      }
+    });
+    child.on('error', (error) => {
+      failure ??= `cannot run the worker: ${error.message}`;
+    });
+    child.on('close', (code, killedBy) => {
+      clearTimeout(deadline);
+      clearTimeout(exitTimer);
+      signal?.removeEventListener('abort', onAbort);
+      children.delete(child);
+      if (result !== null && failure === null) {
+        resolve({ name, samples, result, error: null });
+        return;
+      }
+      const how = killedBy === null ? `exited with code ${String(code)}` : `was ended by ${killedBy}`;
+      const reason = failure ?? `the worker ${how} before reporting a result`;
+      const tail = output.trim();
+      resolve({ name, samples, result: null, error: tail === '' ? reason : `${reason}\n${tail}` });
+    });
+  });
+}
+
+function isWorkerMessage(value: unknown): value is WorkerMessage {
+  if (typeof value !== 'object' || value === null) return false;
+  const message = value as { type?: unknown; sample?: unknown; result?: unknown };
+  return (message.type === 'sample' && typeof message.sample === 'object' && message.sample !== null) ||
+    (message.type === 'result' && typeof message.result === 'object' && message.result !== null);
+}

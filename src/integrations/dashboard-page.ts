@@ -1,0 +1,250 @@
+/**
+ * The admin dashboard: one self-contained HTML page, with its CSS and script inline, no build
+ * step and nothing fetched from elsewhere. The script polls `jobs` and `history` next to the
+ * page's own URL every second (`?refresh=<ms>` changes that, 100 ms to 60 s) and renders them
+ * with DOM calls only — job names are user data, so nothing is ever parsed as HTML.
+ *
+ * Times shown relative ("in 4 s", "3 s ago") are relative to the snapshot's `at`, the
+ * scheduler's clock, not the browser's: they are right even when the two disagree.
+ *
+ * The Content-Security-Policy allows exactly this script and style, by hash.
+ */
+import { createHash } from 'node:crypto';
+
+const STYLE = `
+:root { color-scheme: light dark; --bg: #f7f7f8; --fg: #1d1d21; --muted: #6b6b76; --card: #fff; --line: #e3e3e8;
+  --ok: #1f8a4c; --bad: #c62f2f; --warn: #b86e00; --info: #2d6cdf; --idle: #8a8a94; }
+@media (prefers-color-scheme: dark) { :root { --bg: #141417; --fg: #e8e8ec; --muted: #9a9aa6; --card: #1d1d22; --line: #2e2e35;
+  --ok: #46c27a; --bad: #ff6b6b; --warn: #f0a53a; --info: #6e9dff; --idle: #8a8a94; } }
+* { box-sizing: border-box; }
+body { margin: 0; font: 14px/1.4 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; background: var(--bg); color: var(--fg); }
+header { display: flex; align-items: baseline; gap: 16px; padding: 14px 24px; border-bottom: 1px solid var(--line); background: var(--card); }
+header h1 { margin: 0; font-size: 18px; letter-spacing: .2px; }
+header .meta { color: var(--muted); font-size: 13px; }
+#live { margin-left: auto; font-size: 13px; color: var(--muted); }
+#live::before { content: ""; display: inline-block; width: 8px; height: 8px; border-radius: 50%; margin-right: 6px; background: var(--idle); }
+#live.ok::before { background: var(--ok); } #live.error { color: var(--bad); } #live.error::before { background: var(--bad); }
+main { padding: 16px 24px 32px; }
+#problems { margin: 0 0 14px; padding: 10px 14px; border-radius: 8px; border: 1px solid var(--bad); color: var(--bad); background: color-mix(in srgb, var(--bad) 8%, transparent); }
+#problems[hidden] { display: none; }
+#problems ul { margin: 4px 0 0; padding-left: 18px; }
+.summary { display: flex; gap: 12px; margin-bottom: 14px; flex-wrap: wrap; }
+.stat { background: var(--card); border: 1px solid var(--line); border-radius: 8px; padding: 8px 14px; min-width: 120px; }
+.stat b { display: block; font-size: 20px; font-variant-numeric: tabular-nums; }
+.stat span { color: var(--muted); font-size: 12px; }
+table { width: 100%; border-collapse: collapse; background: var(--card); border: 1px solid var(--line); border-radius: 8px; overflow: hidden; }
+th, td { text-align: left; padding: 9px 12px; border-bottom: 1px solid var(--line); vertical-align: middle; }
+th { font-size: 12px; font-weight: 600; color: var(--muted); text-transform: uppercase; letter-spacing: .4px; }
+tr:last-child td { border-bottom: 0; }
+td.num { font-variant-numeric: tabular-nums; }
+.name { font-weight: 600; } .sub { color: var(--muted); font-size: 12px; }
+.badge { display: inline-block; padding: 1px 8px; border-radius: 10px; font-size: 12px; font-weight: 600; border: 1px solid currentColor; }
+.s-active, .o-success { color: var(--ok); } .s-paused, .o-timeout { color: var(--warn); } .s-done, .s-removed, .o-aborted { color: var(--idle); }
+.o-error, .stuck { color: var(--bad); } .s-paused-failures { color: var(--bad); }
+.counters { display: flex; gap: 10px; flex-wrap: wrap; font-size: 12px; font-variant-numeric: tabular-nums; }
+.counters span { color: var(--muted); } .counters b { color: var(--fg); font-weight: 600; }
+svg.spark { display: block; width: 160px; height: 32px; }
+svg.spark polyline { fill: none; stroke: var(--info); stroke-width: 1.5; }
+svg.spark circle { fill: var(--info); } svg.spark circle.fail { fill: var(--bad); } svg.spark circle.abort { fill: var(--idle); }
+.empty { color: var(--muted); padding: 24px; text-align: center; }
+`;
+
+const SCRIPT = `
+'use strict';
+const params = new URLSearchParams(location.search);
+const refreshMs = Math.min(60000, Math.max(100, Number(params.get('refresh')) || 1000));
+const base = location.pathname.endsWith('/') ? location.pathname : location.pathname + '/';
+const $ = (id) => document.getElementById(id);
+const SVG = 'http://www.w3.org/2000/svg';
+
+function el(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = String(text);
+  return node;
+}
+function fmtMs(ms) {
+  if (ms === null || ms === undefined || !Number.isFinite(ms)) return '–';
+  const a = Math.abs(ms);
+  if (a < 1000) return Math.round(ms) + ' ms';
+  if (a < 60000) return (ms / 1000).toFixed(a < 10000 ? 2 : 1) + ' s';
+  if (a < 3600000) return Math.floor(a / 60000) + 'm ' + String(Math.round((a % 60000) / 1000)).padStart(2, '0') + 's';
+  return Math.floor(a / 3600000) + 'h ' + String(Math.round((a % 3600000) / 60000)).padStart(2, '0') + 'm';
+}
+function relative(iso, now) {
+  if (!iso) return '–';
+  const delta = Date.parse(iso) - now;
+  return delta >= 0 ? 'in ' + fmtMs(delta) : fmtMs(-delta) + ' ago';
+}
+function sparkline(runs) {
+  const svg = document.createElementNS(SVG, 'svg');
+  svg.setAttribute('class', 'spark');
+  svg.setAttribute('viewBox', '0 0 160 32');
+  svg.setAttribute('role', 'img');
+  const durations = runs.map((r) => r.durationMs);
+  svg.setAttribute('aria-label', runs.length ? 'recent durations, last ' + fmtMs(durations[durations.length - 1]) : 'no runs yet');
+  if (runs.length === 0) return svg;
+  const max = Math.max(1, ...durations);
+  const step = runs.length > 1 ? 152 / (runs.length - 1) : 0;
+  const points = runs.map((r, i) => [4 + i * step, 28 - (r.durationMs / max) * 24]);
+  const line = document.createElementNS(SVG, 'polyline');
+  line.setAttribute('points', points.map((p) => p[0].toFixed(1) + ',' + p[1].toFixed(1)).join(' '));
+  svg.appendChild(line);
+  runs.forEach((r, i) => {
+    if (r.outcome === 'success' && i !== runs.length - 1) return;
+    const dot = document.createElementNS(SVG, 'circle');
+    dot.setAttribute('cx', points[i][0].toFixed(1));
+    dot.setAttribute('cy', points[i][1].toFixed(1));
+    dot.setAttribute('r', r.outcome === 'success' ? '2' : '2.5');
+    if (r.outcome === 'error' || r.outcome === 'timeout') dot.setAttribute('class', 'fail');
+    else if (r.outcome === 'aborted') dot.setAttribute('class', 'abort');
+    const title = document.createElementNS(SVG, 'title');
+    title.textContent = 'tick ' + r.tick + ': ' + r.outcome + ', ' + fmtMs(r.durationMs);
+    dot.appendChild(title);
+    svg.appendChild(dot);
+  });
+  return svg;
+}
+function counter(label, value) {
+  const span = el('span', '', label + ' ');
+  span.appendChild(el('b', '', value));
+  return span;
+}
+function row(job, runs, now) {
+  const tr = el('tr');
+  tr.dataset.job = job.name;
+  const name = el('td');
+  name.appendChild(el('div', 'name', job.name));
+  name.appendChild(el('div', 'sub', job.schedule.description));
+  tr.appendChild(name);
+
+  const state = el('td');
+  const failed = job.state === 'paused' && job.pauseReason === 'failures';
+  state.appendChild(el('span', 'badge s-' + job.state + (failed ? ' s-paused-failures' : ''), job.state));
+  if (job.pauseReason) state.appendChild(el('div', 'sub', job.pauseReason === 'failures' ? 'after ' + job.consecutiveFailures + ' failures' : 'by hand'));
+  tr.appendChild(state);
+
+  const next = el('td', 'num', relative(job.nextRunAt, now));
+  if (job.nextRunAt) next.title = job.nextRunAt;
+  tr.appendChild(next);
+
+  const last = el('td');
+  if (job.lastRun) {
+    last.appendChild(el('span', 'badge o-' + job.lastRun.outcome, job.lastRun.outcome));
+    last.appendChild(el('div', 'sub', fmtMs(job.lastRun.durationMs) + ' · ' + relative(job.lastRun.endedAt, now)));
+    if (job.lastRun.error) last.title = job.lastRun.error.name + ': ' + job.lastRun.error.message;
+  } else last.appendChild(el('span', 'sub', 'never ran'));
+  tr.appendChild(last);
+
+  const flight = el('td', 'num', job.inFlight + ' / ' + job.maxConcurrency);
+  if (job.stuck > 0) flight.appendChild(el('div', 'sub stuck', job.stuck + ' stuck'));
+  else if (job.buffered > 0) flight.appendChild(el('div', 'sub', job.buffered + ' buffered'));
+  tr.appendChild(flight);
+
+  const c = job.counters;
+  const counters = el('td');
+  const box = el('div', 'counters');
+  box.append(counter('runs', c.started), counter('ok', c.succeeded), counter('failed', c.failed), counter('timeout', c.timedOut),
+    counter('aborted', c.aborted), counter('skipped', c.skipped), counter('missed', c.missed), counter('dropped', c.dropped));
+  counters.appendChild(box);
+  tr.appendChild(counters);
+
+  const spark = el('td');
+  spark.appendChild(sparkline(runs));
+  tr.appendChild(spark);
+  return tr;
+}
+function render(snapshot, history) {
+  const now = Date.parse(snapshot.at);
+  const byName = new Map(history.jobs.map((h) => [h.name, h.runs]));
+  $('state').textContent = 'scheduler ' + snapshot.state;
+  $('at').textContent = 'snapshot ' + new Date(now).toISOString().replace('T', ' ').slice(0, 19) + ' UTC';
+  let inFlight = 0, runs = 0, failed = 0, active = 0;
+  const problems = [];
+  for (const job of snapshot.jobs) {
+    inFlight += job.inFlight; runs += job.counters.started; failed += job.counters.failed + job.counters.timedOut;
+    if (job.state === 'active') active += 1;
+    if (job.stuck > 0) problems.push(job.name + ': ' + job.stuck + ' run(s) stuck');
+    if (job.state === 'paused' && job.pauseReason === 'failures') problems.push(job.name + ': paused after ' + job.consecutiveFailures + ' failures in a row');
+  }
+  $('n-jobs').textContent = snapshot.jobs.length + ' (' + active + ' active)';
+  $('n-flight').textContent = inFlight;
+  $('n-runs').textContent = runs;
+  $('n-failed').textContent = failed;
+  const list = $('problems-list');
+  list.replaceChildren(...problems.map((p) => el('li', '', p)));
+  $('problems').hidden = problems.length === 0;
+  const body = $('jobs');
+  if (snapshot.jobs.length === 0) {
+    const tr = el('tr'); const td = el('td', 'empty', 'No jobs.'); td.colSpan = 7; tr.appendChild(td);
+    body.replaceChildren(tr);
+  } else body.replaceChildren(...snapshot.jobs.map((job) => row(job, byName.get(job.name) || [], now)));
+  document.body.dataset.updates = String(Number(document.body.dataset.updates || 0) + 1);
+}
+async function getJson(path) {
+  const res = await fetch(base + path, { cache: 'no-store', headers: { accept: 'application/json' } });
+  if (!res.ok) throw new Error('GET ' + path + ': HTTP ' + res.status);
+  return res.json();
+}
+async function poll() {
+  const live = $('live');
+  try {
+    const [snapshot, history] = await Promise.all([getJson('jobs'), getJson('history')]);
+    render(snapshot, history);
+    live.className = 'ok';
+    live.textContent = 'live · every ' + fmtMs(refreshMs);
+  } catch (error) {
+    live.className = 'error';
+    live.textContent = 'disconnected: ' + (error && error.message ? error.message : String(error));
+  } finally {
+    setTimeout(poll, refreshMs);
+  }
+}
+poll();
+`;
+
+function hash(text: string): string {
+  return `'sha256-${createHash('sha256').update(text, 'utf8').digest('base64')}'`;
+}
+
+/** The dashboard's HTML. */
+export const DASHBOARD_HTML = `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>tickguard</title>
+<link rel="icon" href="data:,">
+<style>${STYLE}</style>
+</head>
+<body>
+<header><h1>tickguard</h1><span class="meta" id="state">connecting…</span><span class="meta" id="at"></span><span id="live">connecting…</span></header>
+<main>
+<div id="problems" role="alert" hidden><strong>Needs attention</strong><ul id="problems-list"></ul></div>
+<div class="summary">
+<div class="stat"><b id="n-jobs">–</b><span>jobs</span></div>
+<div class="stat"><b id="n-flight">–</b><span>runs in flight</span></div>
+<div class="stat"><b id="n-runs">–</b><span>runs started</span></div>
+<div class="stat"><b id="n-failed">–</b><span>failed or timed out</span></div>
+</div>
+<table>
+<thead><tr><th>Job</th><th>State</th><th>Next run</th><th>Last run</th><th>In flight</th><th>Counters</th><th>Recent durations</th></tr></thead>
+<tbody id="jobs"><tr><td class="empty" colspan="7">Loading…</td></tr></tbody>
+</table>
+</main>
+<script>${SCRIPT}</script>
+</body>
+</html>
+`;
+
+/** The Content-Security-Policy of the dashboard: its own script and style (by hash), fetches to its own origin, nothing else. */
+export const DASHBOARD_CSP = [
+  "default-src 'none'",
+  `script-src ${hash(SCRIPT)}`,
+  `style-src ${hash(STYLE)}`,
+  "connect-src 'self'",
+  'img-src data:',
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+].join('; ');
