@@ -156,7 +156,7 @@ export class JobImpl implements Job, RunHost {
   }
 
   trigger(): Promise<TriggerResult> {
-    this.#assertLive('trigger');
+    if (this.#state === 'removed') return Promise.reject(new JobRemovedError(this.name, 'trigger'));
     if (!this.#host.accepting) return Promise.reject(new SchedulerStoppedError('trigger a job'));
     return new Promise<TriggerResult>((resolve) => {
       const tick = this.#newTick(this.#host.clock.wallNow(), true);
@@ -531,6 +531,14 @@ export class JobImpl implements Job, RunHost {
     while (this.#buffer.length > 0) this.#endTick(this.#buffer.shift()!, 'dropped', reason);
     for (const run of [...this.#runs]) run.endRetryWait();
     return dropped;
+  }
+
+  /** The scheduler has stopped: the job is gone with it. */
+  markStopped(): void {
+    const from = this.#state;
+    if (from === 'removed') return;
+    this.#state = 'removed';
+    this.#emitState(from, 'removed', 'stopped');
   }
 
   /** Aborts every run in flight. */

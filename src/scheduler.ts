@@ -150,12 +150,8 @@ class SchedulerImpl implements Scheduler, JobHost {
     }
     const report = await this.drain(runs, timeoutMs, dropped);
     this.#state = 'stopped';
+    for (const job of this.#jobs.values()) job.markStopped();
     this.#finalSnapshot = this.inspect();
-    for (const job of this.#jobs.values()) {
-      if (this.events.has('job:state') && job.state !== 'removed') {
-        this.events.emit('job:state', { job: job.name, from: job.state, to: 'removed', reason: 'stopped' });
-      }
-    }
     this.#jobs.clear();
     this.#queue.clear();
     this.#disarm();

@@ -2,6 +2,7 @@
 import type { RunOutcome, TickReason } from './events.js';
 import type { ScheduleKind } from './triggers/trigger.js';
 import type { AbortCause } from './errors.js';
+import type { OverlapPolicy } from './options.js';
 
 /** A job's lifecycle: `done` when its schedule has no more ticks or `maxRuns` is reached. */
 export type JobState = 'active' | 'paused' | 'done' | 'removed';
@@ -67,7 +68,7 @@ export interface JobSnapshot {
   readonly stuck: number;
   readonly buffered: number;
   readonly maxConcurrency: number;
-  readonly overlap: string;
+  readonly overlap: OverlapPolicy;
   readonly consecutiveFailures: number;
   readonly counters: JobCounters;
   readonly lastRun: LastRun | null;

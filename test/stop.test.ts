@@ -78,9 +78,19 @@ describe('stop()', () => {
     expect(clock.pendingTimers).toBe(0);
     expect(scheduler.jobs()).toEqual([]);
     expect(() => scheduler.add({ name: 'late', fixedRate: 1, run: () => {} })).toThrow(SchedulerStoppedError);
-    // The final snapshot is kept for inspection.
+    // The final snapshot is kept for inspection; the jobs went with the scheduler.
     expect(scheduler.inspect().state).toBe('stopped');
     expect(scheduler.inspect().jobs).toHaveLength(50);
+    expect(scheduler.inspect().jobs.every((j) => j.state === 'removed')).toBe(true);
+  });
+
+  it('leaves job handles removed: they refuse further calls', async () => {
+    const { clock, scheduler } = setup();
+    const job = scheduler.add({ name: 'a', fixedRate: '1s', run: () => {} });
+    await stopAndAdvance(clock, scheduler, 0);
+    expect(job.state).toBe('removed');
+    expect(() => job.pause()).toThrow(/removed/);
+    await expect(job.trigger()).rejects.toThrow(/removed/);
   });
 
   it('is idempotent, and await using stops the scheduler', async () => {

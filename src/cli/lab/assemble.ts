@@ -124,7 +124,8 @@ function stillGrowing(samples: readonly Sample[], stoppedAtMs: number, pick: (sa
   return pick(last) > pick(middle) * 1.2 && pick(last) - pick(middle) >= 2;
 }
 
+/** How long after stop the last sample was taken, to the nearest 100 ms. */
 function graceOf(samples: readonly Sample[], stoppedAtMs: number): number {
   const last = samples.at(-1);
-  return last === undefined ? 0 : Math.max(0, last.t - stoppedAtMs);
+  return last === undefined ? 0 : Math.max(0, Math.round((last.t - stoppedAtMs) / 100) * 100);
 }

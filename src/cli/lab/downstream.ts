@@ -9,6 +9,11 @@
  * held memory is capped so the demo machine survives: past `memoryCapBytes` new requests are
  * still queued but hold no buffer, and `memoryCapped` says the strategy would have kept growing.
  *
+ * Payload buffers of finished requests are kept for reuse (a few of them): otherwise every
+ * strategy's memory would climb between garbage collections, a bounded one as much as a
+ * runaway one, and the memory chart would show the collector's schedule instead of what the
+ * strategy holds.
+ *
  * Invariants: `#serving.size <= capacity`; a request is in exactly one of `#waiting`,
  * `#serving` or neither (settled); every timer and abort listener it owns is released when it
  * settles, so an aborted downstream holds no handle.
@@ -26,6 +31,9 @@ export interface DownstreamOptions {
   readonly memoryCapBytes: number;
 }
 
+/** Finished payloads kept for reuse beyond the capacity; the rest are left to the collector. */
+const SPARE_PAYLOADS = 4;
+
 interface Request {
   readonly resolve: () => void;
   readonly reject: (reason: unknown) => void;
@@ -41,6 +49,8 @@ export class Downstream {
   /** Insertion-ordered, so the first value is the oldest waiting request; deletion is O(1). */
   readonly #waiting = new Set<Request>();
   readonly #serving = new Set<Request>();
+  /** Payloads of finished requests, reused by the next ones. */
+  readonly #spare: Buffer[] = [];
   #heldBytes = 0;
   #memoryCapped = false;
   #served = 0;
@@ -123,7 +133,7 @@ export class Downstream {
     }
     this.#heldBytes += bytesPerRequest;
     // Buffer.alloc writes every byte, so the memory is really committed, not just reserved.
-    return Buffer.alloc(bytesPerRequest, 1);
+    return this.#spare.pop() ?? Buffer.alloc(bytesPerRequest, 1);
   }
 
   #serve(request: Request): void {
@@ -153,7 +163,10 @@ export class Downstream {
     if (request.timer !== undefined) clearTimeout(request.timer);
     request.timer = undefined;
     request.signal?.removeEventListener('abort', request.onAbort);
-    if (request.payload !== null) this.#heldBytes -= request.payload.length;
+    if (request.payload !== null) {
+      this.#heldBytes -= request.payload.length;
+      if (this.#spare.length < this.#options.capacity + SPARE_PAYLOADS) this.#spare.push(request.payload);
+    }
     request.payload = null;
   }
 

@@ -25,6 +25,7 @@ export class RunProbe {
   #stopRequested = false;
   #startedAfterStop = 0;
   readonly #overruns: Overrun[] = [];
+  readonly #onEnter = new Set<() => void>();
 
   /**
    * @param limit - the most runs that may overlap, or `null` when the strategy promises no bound.
@@ -60,6 +61,24 @@ export class RunProbe {
     return this.#overruns;
   }
 
+  /**
+   * Resolves once a run is in flight: at once if one is, else when the next one starts (after
+   * the task has been called, so its request is already with the downstream), or after
+   * `timeoutMs` when none starts.
+   */
+  whenInFlight(timeoutMs: number): Promise<void> {
+    if (this.#inFlight > 0) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.#onEnter.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      this.#onEnter.add(done);
+    });
+  }
+
   /** From now on, every run that starts is counted as started after stop. */
   markStopRequested(): void {
     this.#stopRequested = true;
@@ -89,5 +108,6 @@ export class RunProbe {
     if (this.#limit !== null && this.#inFlight > this.#limit && this.#overruns.length < 10) {
       this.#overruns.push({ atMs: Math.round(this.#now()), inFlight: this.#inFlight });
     }
+    for (const notify of [...this.#onEnter]) notify();
   }
 }

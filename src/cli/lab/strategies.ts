@@ -165,8 +165,8 @@ function arm() {
     "article's scheme 3. Each re-arm adds an 'abort' listener that is never removed: the listener " +
     'count grows by one per run and Node warns past ten (the watcher goroutine leaked per period). ' +
     'And the re-arm sits after the await: when stop comes while a run is in flight, the loop re-arms ' +
-    'after stop and keeps starting runs (the Stop race). Whether the race shows depends on whether a ' +
-    'run was in flight at the moment of stop.',
+    'after stop and keeps starting runs (the Stop race). The lab stops every strategy while one of ' +
+    'its runs is in flight, which is when the race happens in production too: on a deploy, under load.',
   maxConcurrency: () => null,
   start({ intervalMs, task, onError }) {
     const controller = new AbortController();

@@ -3,6 +3,10 @@
  * the process every `sampleMs`, stops the strategy, and reports over IPC. One strategy per
  * process keeps their memory, handles and event loops apart, so each one's figures are its own.
  *
+ * Each strategy is stopped while one of its runs is in flight (the worker waits up to two
+ * periods for one after the duration), because that is where a stop races with the run it
+ * should end: a loop that re-arms after its await shows its bug every time, not by chance.
+ *
  * After stop the worker waits `graceMs` (late runs would show there), clears its own sampler
  * and lets one turn of the loop pass; only then does it count active resources, so a Timeout
  * left at that point belongs to the strategy, not to the lab.
@@ -149,6 +153,7 @@ async function runOne(
   const duration = new AbortController();
   await Promise.race([delay(config.durationMs, undefined, { signal: duration.signal }).catch(() => undefined), early]);
   duration.abort();
+  if (!endedEarly) await probe.whenInFlight(2 * (config.intervalMs + config.serviceTimeMs));
 
   stopping = true;
   const stoppedAtMs = Math.round(sinceStart());
@@ -192,12 +197,15 @@ async function runOne(
   };
 }
 
-/** The self-check of a tickguard strategy: what its promise was, and what the task saw. */
-function checkTickguard(
+/**
+ * The self-check of a tickguard strategy: what its promise was, and what the task saw.
+ * `last` is the sample taken after stop and the grace period, with the lab's own timers gone.
+ */
+export function checkTickguard(
   strategy: string,
   limit: number | null,
-  probe: RunProbe,
-  last: Sample,
+  probe: Pick<RunProbe, 'overruns' | 'startedAfterStop' | 'inFlight' | 'started'>,
+  last: Pick<Sample, 'handlesByType'>,
   engine: EngineView | null,
 ): Violation[] {
   const violations: Violation[] = [];
