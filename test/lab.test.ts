@@ -138,8 +138,10 @@ describe('tickguard lab --json (all strategies, short run)', () => {
       expect(await page.locator('table tbody tr').count()).toBe(STRATEGY_NAMES.length);
       expect(await page.locator('.verdict.ok').textContent()).toContain('Self-check passed');
 
-      const screenshot = join(REPO, 'docs', 'lab-report.png');
-      mkdirSync(join(REPO, 'docs'), { recursive: true });
+      // UPDATE_SCREENSHOTS=1 refreshes the README's picture; otherwise it goes to test-output/.
+      const folder = process.env.UPDATE_SCREENSHOTS === '1' ? join(REPO, 'docs') : join(REPO, 'test-output');
+      const screenshot = join(folder, 'lab-report.png');
+      mkdirSync(folder, { recursive: true });
       await page.screenshot({ path: screenshot });
       expect(statSync(screenshot).size).toBeLessThan(250_000);
       expect(problems).toEqual([]);
