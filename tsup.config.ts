@@ -13,7 +13,7 @@ export default defineConfig([
     clean: true,
     sourcemap: true,
     target: 'node20',
-    splitting: false,
+    splitting: true,
     external: ['prom-client', '@opentelemetry/api', 'pino'],
   },
   {

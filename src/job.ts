@@ -114,6 +114,7 @@ export class JobImpl implements Job, RunHost {
     this.name = config.name;
     const trigger = config.trigger;
     const start = this.#domainNow();
+    const startQueue = host.clock.now();
     this.#lastDue = start;
     if (config.runOnStart && trigger.kind === 'fixedDelay') {
       // The start-up run heads the chain: the next tick follows its settling.
@@ -125,7 +126,7 @@ export class JobImpl implements Job, RunHost {
     if (config.runOnStart) {
       // An extra tick right away, through the tick loop (not inside add()), due at the add time.
       host.schedule(new CallbackEntry(() => {
-        if (this.#state === 'active' || this.#state === 'paused') this.#handleTick(this.#newTick(start, false));
+        if (this.#state === 'active' || this.#state === 'paused') this.#handleTick(this.#newTick(start, false, startQueue));
       }), host.clock.now());
     }
   }
@@ -159,7 +160,7 @@ export class JobImpl implements Job, RunHost {
     if (this.#state === 'removed') return Promise.reject(new JobRemovedError(this.name, 'trigger'));
     if (!this.#host.accepting) return Promise.reject(new SchedulerStoppedError('trigger a job'));
     return new Promise<TriggerResult>((resolve) => {
-      const tick = this.#newTick(this.#host.clock.wallNow(), true);
+      const tick = this.#newTick(this.#host.clock.wallNow(), true, this.#host.clock.now());
       tick.settle = resolve;
       this.#handleTick(tick);
     });
@@ -265,7 +266,8 @@ export class JobImpl implements Job, RunHost {
     const { fire, missed, next } = trigger.catchUp(due, now);
     if (missed > 0) this.#recordMissed(due, missed);
     this.#lastDue = fire;
-    const tick = this.#newTick(fire, false);
+    // `now` is on the trigger's time line, `queueNow` on the clock's monotonic one.
+    const tick = this.#newTick(fire, false, queueNow - (now - fire));
     if (next !== null) this.#arm(next);
     else this.#nextDue = null;
     if (trigger.kind === 'fixedDelay') this.#chainTick = tick;
@@ -377,7 +379,7 @@ export class JobImpl implements Job, RunHost {
       events.emit('run:end', {
         job: this.name, tick: tick.seq, tickId: tick.tickId, scheduledAt: tick.scheduledAt, manual: tick.manual,
         outcome, attempts: run.attempts, startedAt: new Date(run.startedAt), endedAt: new Date(now), durationMs,
-        latenessMs: run.startedAt - tick.due, ...(error === undefined ? {} : { error }),
+        latenessMs: run.startedAt - tick.queueDue, ...(error === undefined ? {} : { error }),
         ...(run.abortCause === undefined ? {} : { abortCause: run.abortCause }),
       });
     }
@@ -400,9 +402,9 @@ export class JobImpl implements Job, RunHost {
   #logRunEnd(run: Run, outcome: RunOutcome, error: Error | undefined, durationMs: number): void {
     const log = this.#host.logger;
     if (outcome === 'success' || outcome === 'aborted') {
-      if (levelEnabled(log, 'debug')) run.logger().debug({ outcome, durationMs, attempts: run.attempts }, 'run ended');
+      if (levelEnabled(log, 'debug')) run.logger().debug({ outcome, durationMs, latenessMs: run.startedAt - run.tick.queueDue, attempts: run.attempts }, 'run ended');
     } else if (levelEnabled(log, 'error')) {
-      run.logger().error({ outcome, durationMs, attempts: run.attempts, err: error }, outcome === 'timeout' ? 'run timed out' : 'run failed');
+      run.logger().error({ outcome, durationMs, latenessMs: run.startedAt - run.tick.queueDue, attempts: run.attempts, err: error }, outcome === 'timeout' ? 'run timed out' : 'run failed');
     }
   }
 
@@ -459,10 +461,10 @@ export class JobImpl implements Job, RunHost {
     });
   }
 
-  #newTick(due: number, manual: boolean): Tick {
+  #newTick(due: number, manual: boolean, queueDue: number = due): Tick {
     this.#tickSeq += 1;
     this.#counters.ticks += 1;
-    return new Tick(this.name, this.#tickSeq, due, manual);
+    return new Tick(this.name, this.#tickSeq, due, manual, queueDue);
   }
 
   // ─── schedule ───────────────────────────────────────────────────────────────────────

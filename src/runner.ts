@@ -201,12 +201,12 @@ export class Run {
     if (host.events.has('run:start')) {
       host.events.emit('run:start', {
         job: this.tick.jobName, tick: this.tick.seq, tickId: this.tick.tickId, scheduledAt: this.tick.scheduledAt,
-        manual: this.tick.manual, attempt, startedAt: new Date(now), latenessMs: now - this.tick.due,
+        manual: this.tick.manual, attempt, startedAt: new Date(now), latenessMs: now - this.tick.queueDue,
       });
     }
     const log = host.logger();
     if (levelEnabled(log, 'debug')) {
-      this.logger().debug({ latenessMs: now - this.tick.due }, 'run started');
+      this.logger().debug({ latenessMs: now - this.tick.queueDue }, 'run started');
     }
 
     let result: unknown;

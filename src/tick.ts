@@ -13,6 +13,12 @@ export class Tick {
     /** The nominal due time, epoch ms. */
     readonly due: number,
     readonly manual: boolean,
+    /**
+     * The same due time on the clock's monotonic time line (`clock.now()`), which a run's start
+     * is taken on: lateness is measured against it. Equals `due` for fixedRate/fixedDelay ticks;
+     * differs for cron/`at` and manual ticks, whose `due` is wall-clock time.
+     */
+    readonly queueDue: number = due,
   ) {}
 
   /**

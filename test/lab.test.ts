@@ -138,8 +138,8 @@ describe('tickguard lab --json (all strategies, short run)', () => {
       expect(await page.locator('table tbody tr').count()).toBe(STRATEGY_NAMES.length);
       expect(await page.locator('.verdict.ok').textContent()).toContain('Self-check passed');
 
-      // UPDATE_SCREENSHOTS=1 refreshes the README's picture; otherwise it goes to test-output/.
-      const folder = process.env.UPDATE_SCREENSHOTS === '1' ? join(REPO, 'docs') : join(REPO, 'test-output');
+      // TICKGUARD_SCREENSHOT=1 refreshes the README's picture; otherwise it goes to test-output/.
+      const folder = process.env.TICKGUARD_SCREENSHOT === '1' ? join(REPO, 'docs') : join(REPO, 'test-output');
       const screenshot = join(folder, 'lab-report.png');
       mkdirSync(folder, { recursive: true });
       await page.screenshot({ path: screenshot });

@@ -58,6 +58,12 @@ async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
+// `tickguard lab --json | head` closes stdout early: that is the reader's choice, not a crash.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw error;
+});
+
 const argv = process.argv.slice(2);
 main(argv).then(
   (code) => {

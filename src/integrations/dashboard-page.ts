@@ -37,7 +37,7 @@ th, td { text-align: left; padding: 9px 12px; border-bottom: 1px solid var(--lin
 th { font-size: 12px; font-weight: 600; color: var(--muted); text-transform: uppercase; letter-spacing: .4px; }
 tr:last-child td { border-bottom: 0; }
 td.num { font-variant-numeric: tabular-nums; }
-.name { font-weight: 600; } .sub { color: var(--muted); font-size: 12px; }
+.name { font-weight: 600; white-space: nowrap; } .sub { color: var(--muted); font-size: 12px; white-space: nowrap; }
 .badge { display: inline-block; padding: 1px 8px; border-radius: 10px; font-size: 12px; font-weight: 600; border: 1px solid currentColor; }
 .s-active, .o-success { color: var(--ok); } .s-paused, .o-timeout { color: var(--warn); } .s-done, .s-removed, .o-aborted { color: var(--idle); }
 .o-error, .stuck { color: var(--bad); } .s-paused-failures { color: var(--bad); }
@@ -68,8 +68,9 @@ function fmtMs(ms) {
   const a = Math.abs(ms);
   if (a < 1000) return Math.round(ms) + ' ms';
   if (a < 60000) return (ms / 1000).toFixed(a < 10000 ? 2 : 1) + ' s';
-  if (a < 3600000) return Math.floor(a / 60000) + 'm ' + String(Math.round((a % 60000) / 1000)).padStart(2, '0') + 's';
-  return Math.floor(a / 3600000) + 'h ' + String(Math.round((a % 3600000) / 60000)).padStart(2, '0') + 'm';
+  // Truncated, not rounded: 59.7 s must not read "60s".
+  if (a < 3600000) return Math.floor(a / 60000) + 'm ' + String(Math.floor((a % 60000) / 1000)).padStart(2, '0') + 's';
+  return Math.floor(a / 3600000) + 'h ' + String(Math.floor((a % 3600000) / 60000)).padStart(2, '0') + 'm';
 }
 function relative(iso, now) {
   if (!iso) return '–';
@@ -126,6 +127,7 @@ function row(job, runs, now) {
 
   const next = el('td', 'num', relative(job.nextRunAt, now));
   if (job.nextRunAt) next.title = job.nextRunAt;
+  if (job.nextRunAt && job.state === 'paused') next.appendChild(el('div', 'sub', 'skipped while paused'));
   tr.appendChild(next);
 
   const last = el('td');
@@ -137,15 +139,20 @@ function row(job, runs, now) {
   tr.appendChild(last);
 
   const flight = el('td', 'num', job.inFlight + ' / ' + job.maxConcurrency);
-  if (job.stuck > 0) flight.appendChild(el('div', 'sub stuck', job.stuck + ' stuck'));
-  else if (job.buffered > 0) flight.appendChild(el('div', 'sub', job.buffered + ' buffered'));
+  const longest = job.runs.reduce((max, run) => Math.max(max, run.runningForMs), -1);
+  if (job.stuck > 0) flight.appendChild(el('div', 'sub stuck', job.stuck + ' stuck · ' + fmtMs(longest)));
+  else if (longest >= 0) flight.appendChild(el('div', 'sub', 'running ' + fmtMs(longest)));
+  if (job.buffered > 0) flight.appendChild(el('div', 'sub', job.buffered + ' buffered'));
   tr.appendChild(flight);
 
   const c = job.counters;
   const counters = el('td');
   const box = el('div', 'counters');
-  box.append(counter('runs', c.started), counter('ok', c.succeeded), counter('failed', c.failed), counter('timeout', c.timedOut),
-    counter('aborted', c.aborted), counter('skipped', c.skipped), counter('missed', c.missed), counter('dropped', c.dropped));
+  box.append(counter('runs', c.started), counter('ok', c.succeeded), counter('failed', c.failed));
+  // The rarer counters only when they have something to say.
+  for (const [label, value] of [['timeout', c.timedOut], ['aborted', c.aborted], ['skipped', c.skipped], ['missed', c.missed], ['dropped', c.dropped]]) {
+    if (value > 0) box.append(counter(label, value));
+  }
   counters.appendChild(box);
   tr.appendChild(counters);
 
@@ -183,14 +190,18 @@ function render(snapshot, history) {
 }
 async function getJson(path) {
   const res = await fetch(base + path, { cache: 'no-store', headers: { accept: 'application/json' } });
+  // Read the body either way: a response left unread is reported as an aborted request.
+  const text = await res.text();
   if (!res.ok) throw new Error('GET ' + path + ': HTTP ' + res.status);
-  return res.json();
+  return JSON.parse(text);
 }
 async function poll() {
   const live = $('live');
   try {
-    const [snapshot, history] = await Promise.all([getJson('jobs'), getJson('history')]);
-    render(snapshot, history);
+    // Both requests are awaited to the end, even when one fails.
+    const [jobs, history] = await Promise.allSettled([getJson('jobs'), getJson('history')]);
+    if (jobs.status === 'rejected') throw jobs.reason;
+    render(jobs.value, history.status === 'fulfilled' ? history.value : { jobs: [] });
     live.className = 'ok';
     live.textContent = 'live · every ' + fmtMs(refreshMs);
   } catch (error) {

@@ -20,6 +20,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Scheduler } from '../scheduler.js';
+import type { Job } from '../job.js';
 import type { TriggerResult } from '../snapshot.js';
 import { InvalidOptionError, toError } from '../errors.js';
 import { describeValue } from '../describe-value.js';
@@ -28,6 +29,9 @@ import { DASHBOARD_CSP, DASHBOARD_HTML } from './dashboard-page.js';
 import { healthOf } from './health.js';
 import { RunHistory } from './run-history.js';
 import { optionsObject, requireMethods, requireScheduler } from './validate.js';
+
+export type { HealthProblem, HealthReport } from './health.js';
+export type { JobHistory, RecentRun } from './run-history.js';
 
 /** Where `GET /metrics` comes from: a prom-client `Registry` fits. */
 export interface MetricsSource {
@@ -193,7 +197,7 @@ export function createAdminHandler(scheduler: Scheduler, options?: AdminOptions)
     }),
   ];
 
-  const jobOr404 = (name: string) => {
+  const jobOr404 = (name: string): Job => {
     const job = scheduler.get(name);
     if (job === undefined) throw new HttpError(404, 'job_not_found', `No job named ${JSON.stringify(name)}`);
     return job;

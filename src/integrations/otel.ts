@@ -11,8 +11,8 @@
  * Without an SDK registered, the API hands out non-recording spans and this costs a few
  * allocations per run and records nothing.
  *
- * Spans are keyed by tickId and tick number: a tickId alone (`job@scheduledAt`) can repeat when
- * two manual ticks of a job are triggered in the same millisecond.
+ * Spans are keyed by tickId and tick number: a job removed and added again under the same name
+ * restarts its tick numbers and can repeat a due time while a run of the old one is in flight.
  */
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, context, trace } from '@opentelemetry/api';
 import type { Attributes, Span, Tracer } from '@opentelemetry/api';
