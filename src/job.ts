@@ -96,12 +96,24 @@ export class JobImpl implements Job, RunHost {
   /** The fixedDelay tick whose run must settle before the next tick is armed. */
   #chainTick: Tick | undefined;
   #tickSeq = 0;
-  readonly #runs = new Set<Run>();
+  /** The run in flight, when one is: with the default maxConcurrency of 1 no Set is ever made. */
+  #run: Run | undefined;
+  /** Further runs in flight when maxConcurrency > 1. */
+  #moreRuns: Set<Run> | undefined;
+  #runCount = 0;
   #claiming = 0;
   readonly #buffer: Tick[] = [];
   #consecutiveFailures = 0;
-  /** The last run that ended, kept raw: Dates are built only when someone inspects. */
-  #lastRun: { run: Run; endedAt: number; outcome: RunOutcome; error: Error | undefined } | undefined;
+  // The last run that ended, as plain values: neither the Run nor its Tick outlives its run,
+  // and Dates and the tick id are built only when someone inspects.
+  #lastTickSeq = 0;
+  #lastTickDue = 0;
+  #lastTickManual = false;
+  #lastStartedAt = 0;
+  #lastEndedAt = 0;
+  #lastAttempts = 0;
+  #lastOutcome: RunOutcome | undefined;
+  #lastError: Error | undefined;
   #logger: Logger | undefined;
   readonly #counters: MutableCounters = {
     ticks: 0, started: 0, buffered: 0, skipped: 0, dropped: 0, missed: 0,
@@ -201,13 +213,14 @@ export class JobImpl implements Job, RunHost {
     const dropped = this.shutDown('removed');
     if (abort) this.abortRuns('remove');
     this.#emitState(from, 'removed', 'removed');
-    return this.#host.drain(this.#runs, timeoutMs, dropped);
+    return this.#host.drain(this.runs, timeoutMs, dropped);
   }
 
   inspect(): JobSnapshot {
     const now = this.#host.clock.now();
     let stuck = 0;
-    for (const run of this.#runs) if (run.stuck) stuck += 1;
+    const runs = this.#runList();
+    for (const run of runs) if (run.stuck) stuck += 1;
     const config = this.#config;
     return {
       name: this.name,
@@ -215,7 +228,7 @@ export class JobImpl implements Job, RunHost {
       pauseReason: this.#pauseReason,
       schedule: { kind: config.trigger.kind, description: config.trigger.description },
       nextRunAt: this.#nextDue === null || !this.#entry.queued ? null : new Date(this.#nextDue),
-      inFlight: this.#runs.size + this.#claiming,
+      inFlight: this.#runCount + this.#claiming,
       stuck,
       buffered: this.#buffer.length,
       maxConcurrency: config.maxConcurrency,
@@ -223,16 +236,20 @@ export class JobImpl implements Job, RunHost {
       consecutiveFailures: this.#consecutiveFailures,
       counters: { ...this.#counters },
       lastRun: this.#lastRunSnapshot(),
-      runs: [...this.#runs].map((run) => run.describe(now)),
+      runs: runs.map((run) => run.describe(now)),
     };
   }
 
   #lastRunSnapshot(): LastRun | null {
-    if (this.#lastRun === undefined) return null;
-    const { run, endedAt, outcome, error } = this.#lastRun;
+    const outcome = this.#lastOutcome;
+    if (outcome === undefined) return null;
+    const tick = new Tick(this.name, this.#lastTickSeq, this.#lastTickDue, this.#lastTickManual);
+    const startedAt = this.#lastStartedAt;
+    const endedAt = this.#lastEndedAt;
+    const error = this.#lastError;
     return {
-      tick: run.tick.seq, tickId: run.tick.tickId, scheduledAt: run.tick.scheduledAt, startedAt: new Date(run.startedAt),
-      endedAt: new Date(endedAt), durationMs: endedAt - run.startedAt, outcome, attempts: run.attempts,
+      tick: tick.seq, tickId: tick.tickId, scheduledAt: tick.scheduledAt, startedAt: new Date(startedAt),
+      endedAt: new Date(endedAt), durationMs: endedAt - startedAt, outcome, attempts: this.#lastAttempts,
       error: error === undefined ? null : { name: error.name, message: error.message },
     };
   }
@@ -281,7 +298,7 @@ export class JobImpl implements Job, RunHost {
     if (this.#state === 'paused') return this.#endTick(tick, 'skipped', 'paused');
     if (this.#state === 'done' && tick.manual) return this.#endTick(tick, 'skipped', 'done');
     const config = this.#config;
-    if (this.#runs.size + this.#claiming < config.maxConcurrency && this.#buffer.length === 0) {
+    if (this.#runCount + this.#claiming < config.maxConcurrency && this.#buffer.length === 0) {
       this.#start(tick);
       return;
     }
@@ -295,7 +312,7 @@ export class JobImpl implements Job, RunHost {
         if (this.#buffer.length >= config.maxBuffered) this.#endTick(this.#buffer.shift()!, 'dropped', 'buffer-full');
         return this.#bufferTick(tick);
       case 'cancel-other': {
-        for (const run of this.#runs) {
+        for (const run of this.#runList()) {
           if (run.abortCause === undefined) {
             run.abort('cancel-other');
             break;
@@ -355,7 +372,9 @@ export class JobImpl implements Job, RunHost {
     const counters = this.#counters;
     counters.started += 1;
     const run = new Run(this, this.#config, tick);
-    this.#runs.add(run);
+    if (this.#run === undefined) this.#run = run;
+    else (this.#moreRuns ??= new Set()).add(run);
+    this.#runCount += 1;
     this.#emitTick(tick, 'started', undefined);
     if (counters.started >= this.#config.maxRuns) this.#becomeDone(true);
     run.start();
@@ -363,7 +382,13 @@ export class JobImpl implements Job, RunHost {
 
   /** RunHost: a run ended; its slot is free. */
   runEnded(run: Run, outcome: RunOutcome, error: Error | undefined): void {
-    this.#runs.delete(run);
+    if (this.#run === run) {
+      // Keep #run the oldest run in flight (cancel-other aborts the oldest): promote the next.
+      const next: Run | undefined = this.#moreRuns?.values().next().value;
+      this.#run = next;
+      if (next !== undefined) this.#moreRuns?.delete(next);
+    } else this.#moreRuns?.delete(run);
+    this.#runCount -= 1;
     const now = this.#host.clock.now();
     const tick = run.tick;
     const counters = this.#counters;
@@ -373,7 +398,14 @@ export class JobImpl implements Job, RunHost {
     else if (outcome === 'timeout') counters.timedOut += 1;
     else counters.aborted += 1;
     const durationMs = now - run.startedAt;
-    this.#lastRun = { run, endedAt: now, outcome, error };
+    this.#lastTickSeq = tick.seq;
+    this.#lastTickDue = tick.due;
+    this.#lastTickManual = tick.manual;
+    this.#lastStartedAt = run.startedAt;
+    this.#lastEndedAt = now;
+    this.#lastAttempts = run.attempts;
+    this.#lastOutcome = outcome;
+    this.#lastError = error;
     const events = this.#host.events;
     if (events.has('run:end')) {
       events.emit('run:end', {
@@ -414,7 +446,7 @@ export class JobImpl implements Job, RunHost {
       this.#buffer.length > 0 &&
       this.#state !== 'paused' &&
       this.#host.accepting &&
-      this.#runs.size + this.#claiming < this.#config.maxConcurrency
+      this.#runCount + this.#claiming < this.#config.maxConcurrency
     ) {
       this.#start(this.#buffer.shift()!);
     }
@@ -531,7 +563,7 @@ export class JobImpl implements Job, RunHost {
     this.#chainTick = undefined;
     const dropped = this.#buffer.length;
     while (this.#buffer.length > 0) this.#endTick(this.#buffer.shift()!, 'dropped', reason);
-    for (const run of [...this.#runs]) run.endRetryWait();
+    for (const run of this.#runList()) run.endRetryWait();
     return dropped;
   }
 
@@ -545,11 +577,18 @@ export class JobImpl implements Job, RunHost {
 
   /** Aborts every run in flight. */
   abortRuns(cause: Extract<AbortCause, 'stop' | 'remove'>): void {
-    for (const run of [...this.#runs]) run.abort(cause);
+    for (const run of this.#runList()) run.abort(cause);
   }
 
   get runs(): ReadonlySet<Run> {
-    return this.#runs;
+    return new Set(this.#runList());
+  }
+
+  /** The runs in flight, oldest first, as a fresh array (safe to iterate while runs end). */
+  #runList(): Run[] {
+    const list: Run[] = this.#run === undefined ? [] : [this.#run];
+    if (this.#moreRuns !== undefined) for (const run of this.#moreRuns) list.push(run);
+    return list;
   }
 
   #setState(to: JobState, reason: PauseReason | null): void {

@@ -252,8 +252,11 @@ export function validateJobOptions(input: unknown): JobConfig {
   };
 }
 
+/** The retry config of every job that has none: shared, so it costs no object and closure per job. */
+const NO_RETRY: RetryConfig = Object.freeze({ attempts: 1, delayMs: () => 0, retryIf: undefined });
+
 function validateRetry(retry: unknown): RetryConfig {
-  if (retry === undefined) return { attempts: 1, delayMs: () => 0, retryIf: undefined };
+  if (retry === undefined) return NO_RETRY;
   requireObject(retry, 'retry');
   rejectUnknownKeys(retry, RETRY_KEYS, '`retry`');
   const attempts = integerAtLeast(retry.attempts, 'retry.attempts', 1, NaN);

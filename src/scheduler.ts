@@ -199,6 +199,7 @@ class SchedulerImpl implements Scheduler, JobHost {
   }
 
   runSettled(run: Run): void {
+    if (this.#waiters.size === 0) return;
     for (const waiter of [...this.#waiters]) {
       if (waiter.pending.delete(run) && waiter.pending.size === 0) waiter.finish(true);
     }

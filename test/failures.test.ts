@@ -17,8 +17,8 @@ describe('failures never escape', () => {
         n += 1;
         if (n === 1) throw new Error('sync boom');
         if (n === 2) return Promise.reject(new Error('async boom'));
-        if (n === 3) return Promise.reject('a string'); // eslint-disable-line prefer-promise-reject-errors
-        // eslint-disable-next-line @typescript-eslint/only-throw-error
+        if (n === 3) return Promise.reject('a string');  
+         
         if (n === 4) throw { code: 42 };
         return undefined;
       },

@@ -95,7 +95,7 @@ function task(h: Harness, plans: TaskPlan[], limit: () => number) {
           done();
         }
         if (plan.behavior === 'reject') throw new Error('async failure');
-        // eslint-disable-next-line @typescript-eslint/only-throw-error
+         
         if (plan.behavior === 'reject-non-error') throw 'not an error';
     }
   };
