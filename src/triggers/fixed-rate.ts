@@ -12,6 +12,7 @@ class FixedRateTrigger implements Trigger {
   readonly kind = 'fixedRate';
   readonly domain = 'monotonic';
   readonly #periodMs: number;
+  readonly #result: { fire: number; missed: number; next: number | null } = { fire: 0, missed: 0, next: null };
 
   constructor(periodMs: number) {
     this.#periodMs = periodMs;
@@ -31,7 +32,12 @@ class FixedRateTrigger implements Trigger {
     const periodMs = this.#periodMs;
     const missed = now > due ? Math.floor((now - due) / periodMs) : 0;
     const fire = due + missed * periodMs;
-    return { fire, missed, next: fire + periodMs };
+    // One result object per trigger, rewritten each tick: this runs once per tick of every job.
+    const result = this.#result;
+    result.fire = fire;
+    result.missed = missed;
+    result.next = fire + periodMs;
+    return result;
   }
 
   afterSettle(): null {

@@ -34,7 +34,7 @@ export interface Trigger {
   readonly description: string;
   /** The first due time of a job added at `start`. */
   first(start: number, initialDelayMs: number | undefined): number | null;
-  /** Called when the tick due at `due` is handled at `now` (>= due). */
+  /** Called when the tick due at `due` is handled at `now` (>= due). The result may be reused by the next call: read it at once. */
   catchUp(due: number, now: number): CatchUp;
   /** The due time after a run of a fixedDelay job settled at `settledAt`; `null` for other kinds. */
   afterSettle(settledAt: number): number | null;
