@@ -72,23 +72,19 @@ export interface JobHost {
 
 type MutableCounters = { -readonly [K in keyof JobCounters]: JobCounters[K] };
 
-/** The timer-queue entry of a job's next scheduled tick. */
-class TickEntry extends QueueEntry {
-  constructor(private readonly job: JobImpl) {
-    super();
-  }
-  fire(now: number): void {
-    this.job.onDue(now);
-  }
-}
+/** Shared by every job whose buffer has never held a tick; replaced on the first push, never pushed to. */
+const NO_TICKS: Tick[] = [];
 
-export class JobImpl implements Job, RunHost {
+/**
+ * The job is its own timer-queue entry (the entry of its next scheduled tick): one object less
+ * per job, which counts at 100k jobs.
+ */
+export class JobImpl extends QueueEntry implements Job, RunHost {
   readonly name: string;
   #config: JobConfig;
   readonly #host: JobHost;
   #state: JobState = 'active';
   #pauseReason: PauseReason | null = null;
-  readonly #entry = new TickEntry(this);
   /** Nominal due time of the pending scheduled tick (epoch ms in the trigger's time line). */
   #nextDue: number | null = null;
   /** Due time of the last scheduled tick, or the add time: where a new schedule continues from. */
@@ -102,7 +98,7 @@ export class JobImpl implements Job, RunHost {
   #moreRuns: Set<Run> | undefined;
   #runCount = 0;
   #claiming = 0;
-  readonly #buffer: Tick[] = [];
+  #buffer: Tick[] = NO_TICKS;
   #consecutiveFailures = 0;
   // The last run that ended, as plain values: neither the Run nor its Tick outlives its run,
   // and Dates and the tick id are built only when someone inspects.
@@ -121,6 +117,7 @@ export class JobImpl implements Job, RunHost {
   };
 
   constructor(host: JobHost, config: JobConfig) {
+    super();
     this.#host = host;
     this.#config = config;
     this.name = config.name;
@@ -227,7 +224,7 @@ export class JobImpl implements Job, RunHost {
       state: this.#state,
       pauseReason: this.#pauseReason,
       schedule: { kind: config.trigger.kind, description: config.trigger.description },
-      nextRunAt: this.#nextDue === null || !this.#entry.queued ? null : new Date(this.#nextDue),
+      nextRunAt: this.#nextDue === null || !this.queued ? null : new Date(this.#nextDue),
       inFlight: this.#runCount + this.#claiming,
       stuck,
       buffered: this.#buffer.length,
@@ -259,7 +256,7 @@ export class JobImpl implements Job, RunHost {
       throw new InvalidOptionError('count', count, `Expected \`count\` to be an integer >= 0, got ${describeValue(count)}`);
     }
     const dates: Date[] = [];
-    let due = this.#entry.queued ? this.#nextDue : null;
+    let due = this.queued ? this.#nextDue : null;
     while (due !== null && dates.length < count) {
       dates.push(new Date(due));
       due = this.#config.trigger.following(due);
@@ -269,6 +266,11 @@ export class JobImpl implements Job, RunHost {
 
   // ─── ticks ──────────────────────────────────────────────────────────────────────────
 
+  /** QueueEntry: the pending scheduled tick is due. */
+  fire(queueNow: number): void {
+    this.onDue(queueNow);
+  }
+
   /** Called by the timer queue when the pending scheduled tick is due. */
   onDue(queueNow: number): void {
     const due = this.#nextDue;
@@ -277,7 +279,7 @@ export class JobImpl implements Job, RunHost {
     const now = trigger.domain === 'wall' ? this.#host.clock.wallNow() : queueNow;
     if (now < due) {
       // Woken early (a wall-clock step, or a long wait armed in slices): wait for the rest.
-      this.#host.schedule(this.#entry, queueNow + (due - now));
+      this.#host.schedule(this, queueNow + (due - now));
       return;
     }
     const { fire, missed, next } = trigger.catchUp(due, now);
@@ -325,6 +327,7 @@ export class JobImpl implements Job, RunHost {
   }
 
   #bufferTick(tick: Tick): void {
+    if (this.#buffer === NO_TICKS) this.#buffer = [];
     this.#buffer.push(tick);
     this.#counters.buffered += 1;
     this.#emitTick(tick, 'buffered', undefined);
@@ -512,7 +515,7 @@ export class JobImpl implements Job, RunHost {
     const clock = this.#host.clock;
     const queueDue = this.#config.trigger.domain === 'wall' ? clock.now() + (due - clock.wallNow()) : due;
     const jitter = withJitter && this.#config.jitterMs > 0 ? Math.random() * this.#config.jitterMs : 0;
-    this.#host.schedule(this.#entry, queueDue + jitter);
+    this.#host.schedule(this, queueDue + jitter);
   }
 
   /** fixedDelay: the chained tick's run settled (or the tick ended), so arm the next one. */
@@ -528,7 +531,7 @@ export class JobImpl implements Job, RunHost {
     const trigger = this.#config.trigger;
     if (trigger.kind === 'fixedDelay' && this.#chainTick !== undefined) {
       // The run in flight arms the next tick when it settles, with the new delay.
-      this.#host.cancel(this.#entry);
+      this.#host.cancel(this);
       this.#nextDue = null;
       return;
     }
@@ -543,7 +546,7 @@ export class JobImpl implements Job, RunHost {
 
   /** No more scheduled ticks: `maxRuns` reached (buffered ticks can no longer run) or the schedule ended. */
   #becomeDone(maxRunsReached: boolean): void {
-    this.#host.cancel(this.#entry);
+    this.#host.cancel(this);
     this.#nextDue = null;
     this.#chainTick = undefined;
     if (this.#state === 'done' || this.#state === 'removed') return;
@@ -558,7 +561,7 @@ export class JobImpl implements Job, RunHost {
 
   /** Stops ticking: cancels the pending tick and drops the buffered ones. Returns how many were dropped. */
   shutDown(reason: 'stopped' | 'removed'): number {
-    this.#host.cancel(this.#entry);
+    this.#host.cancel(this);
     this.#nextDue = null;
     this.#chainTick = undefined;
     const dropped = this.#buffer.length;
