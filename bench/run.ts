@@ -3,7 +3,7 @@
  * to <out-dir>/<date>.json and renders the report. See `--help` for the flags.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { USAGE, parseCli, type CliOptions } from './cli-options.js';
 import { buildPlan, type PlannedCase } from './plan.js';
@@ -17,6 +17,12 @@ import type { CaseResult, RunFile } from './types.js';
 
 const RESULTS_MD = fileURLToPath(new URL('./RESULTS.md', import.meta.url));
 const SRC_DIR = fileURLToPath(new URL('../src/', import.meta.url));
+const REPO_DIR = fileURLToPath(new URL('../', import.meta.url));
+
+/** Paths inside the repository are recorded relative to it, so results do not name this machine's folders. */
+function repoRelative(text: string): string {
+  return text.split(REPO_DIR).join('');
+}
 
 function formatMs(ms: number): string {
   return ms >= 1000 ? `${(ms / 1000).toFixed(1)} s` : `${ms.toFixed(0)} ms`;
@@ -126,7 +132,7 @@ async function main(): Promise<void> {
     machine: { ...describeMachine(), loadBefore, loadAfter: loadNow() },
     versions: libraryVersions(),
     heapCapMb: options.heapCapMb,
-    tickguardSrc: srcDir,
+    tickguardSrc: relative(REPO_DIR, srcDir) || '.',
     build: options.viaTsx ? 'tsx' : 'tsup',
     results,
   };
@@ -136,7 +142,7 @@ async function main(): Promise<void> {
   mkdirSync(options.outDir, { recursive: true });
   const stamp = stampOf(startedAt);
   const jsonPath = join(options.outDir, `${stamp}.json`);
-  writeFileSync(jsonPath, `${JSON.stringify(file, null, 2)}\n`);
+  writeFileSync(jsonPath, repoRelative(`${JSON.stringify(file, null, 2)}\n`));
   const updatesResults = options.mode === 'full' && !options.filtered && !options.outDirGiven && options.tickguardSrc === undefined && !options.viaTsx;
   const mdPath = updatesResults ? RESULTS_MD : join(options.outDir, `${stamp}.md`);
   writeFileSync(mdPath, renderReport(file));
