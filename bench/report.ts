@@ -171,7 +171,7 @@ export function renderReport(file: RunFile): string {
     'npm run bench -- --quick           # short windows, a few minutes; report next to the JSON',
     'npm run bench -- --only throughput --systems tickguard,setInterval',
     'npm run bench -- --tickguard-src ../patched/src --only scale    # measure a patched copy of src/',
-    'npm run bench -- --only scale --systems tickguard --cpu-prof /tmp/prof   # one .cpuprofile per child',
+    'npm run bench -- --only scale --systems tickguard --cpu-prof prof   # one .cpuprofile per child',
     'npm run bench -- --report bench/results/<date>.json                     # re-render this file',
     '```',
     '',
