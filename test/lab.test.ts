@@ -9,6 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
+import { CHROMIUM_ARGS, findChromium } from './support/chromium.js';
+
+const CHROMIUM = findChromium('lab report browser test');
 import { build } from 'tsup';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LabReport } from '../src/cli/lab/protocol.js';
@@ -95,12 +98,12 @@ describe('tickguard lab --json (all strategies, short run)', () => {
     }
   });
 
-  it('renders the HTML report in Chromium: charts drawn, no console or page error, no request leaves the file', async () => {
+  it.skipIf(CHROMIUM === undefined)('renders the HTML report in Chromium: charts drawn, no console or page error, no request leaves the file', async () => {
     expect(report.report).toBe(reportPath);
     expect(existsSync(reportPath)).toBe(true);
     const browser = await chromium.launch({
-      executablePath: findChromium(),
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      executablePath: CHROMIUM!,
+      args: CHROMIUM_ARGS,
     });
     try {
       const page = await browser.newPage({ viewport: { width: 1000, height: 1250 } });
@@ -252,17 +255,3 @@ describe('tickguard lab from the bundle', () => {
     }
   }, 60_000);
 });
-
-/** Debian's Chromium, found at run time; .ci/run installs it. */
-function findChromium(): string {
-  for (const name of ['chromium', 'chromium-browser']) {
-    try {
-      const path = execFileSync('which', [name], { encoding: 'utf8' }).trim();
-      if (path !== '') return path;
-    } catch {
-      // `which` exits 1 when the name is not on PATH: try the next one.
-      continue;
-    }
-  }
-  throw new Error('Chromium not found on PATH: install it with `apt-get install -y chromium` (never a downloaded browser)');
-}

@@ -1,12 +1,11 @@
 /**
  * The dashboard in headless Chromium (Debian's `chromium`, found on the PATH at run time; the
- * tests are skipped with a notice when it is missing). The scheduler runs on the TestClock; the
+ * tests are skipped with a notice when it is missing outside CI). The scheduler runs on the TestClock; the
  * page polls on its own, so only the browser is waited for, never the schedule.
  *
  * `TICKGUARD_SCREENSHOT=1 npx vitest run test/integrations/dashboard.test.ts` also writes
  * docs/dashboard.png.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -14,24 +13,15 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createScheduler, TestClock, type Scheduler } from '../../src/index.js';
 import { createAdminHandler } from '../../src/integrations/http.js';
+import { CHROMIUM_ARGS, findChromium } from '../support/chromium.js';
 
 const T0 = Date.parse('2026-03-01T12:00:00.000Z');
-const LAUNCH_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
-function findChromium(): string | undefined {
-  try {
-    return execFileSync('which', ['chromium'], { encoding: 'utf8' }).trim() || undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-const executablePath = findChromium();
-if (executablePath === undefined) console.warn('dashboard tests skipped: no `chromium` on the PATH (apt-get install -y chromium)');
+const executablePath = findChromium('dashboard tests');
 
 let browser: Browser | undefined;
 beforeAll(async () => {
-  if (executablePath !== undefined) browser = await chromium.launch({ executablePath, args: LAUNCH_ARGS, headless: true });
+  if (executablePath !== undefined) browser = await chromium.launch({ executablePath, args: CHROMIUM_ARGS, headless: true });
 });
 afterAll(async () => {
   await browser?.close();
