@@ -16,18 +16,10 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Sample, WorkerConfig, WorkerMessage, WorkerResult } from './protocol.js';
 import type { StrategyName } from './strategies.js';
 
-/** What the runner needs to know. */
-export interface RunnerSettings {
+/** What the runner needs to know: which strategies, how many at once, and what each worker is told. */
+export interface RunnerSettings extends Omit<WorkerConfig, 'strategy'> {
   readonly strategies: readonly StrategyName[];
   readonly parallel: number;
-  readonly durationMs: number;
-  readonly intervalMs: number;
-  readonly serviceTimeMs: number;
-  readonly capacity: number;
-  readonly sampleMs: number;
-  readonly bytesPerRequest: number;
-  readonly memoryCapBytes: number;
-  readonly graceMs: number;
 }
 
 /** What became of one strategy's child. */
@@ -130,17 +122,8 @@ function runChild(
   children: Set<ChildProcess>,
   signal: AbortSignal | undefined,
 ): Promise<StrategyOutcome> {
-  const config: WorkerConfig = {
-    strategy: name,
-    durationMs: settings.durationMs,
-    intervalMs: settings.intervalMs,
-    serviceTimeMs: settings.serviceTimeMs,
-    capacity: settings.capacity,
-    sampleMs: settings.sampleMs,
-    bytesPerRequest: settings.bytesPerRequest,
-    memoryCapBytes: settings.memoryCapBytes,
-    graceMs: settings.graceMs,
-  };
+  const { strategies: _strategies, parallel: _parallel, ...shared } = settings;
+  const config: WorkerConfig = { ...shared, strategy: name };
   return new Promise<StrategyOutcome>((resolve) => {
     const samples: Sample[] = [];
     let result: WorkerResult | null = null;
