@@ -217,7 +217,9 @@ export class Run {
       return;
     }
     if (result !== null && typeof result === 'object' && typeof (result as PromiseLike<unknown>).then === 'function') {
-      Promise.resolve(result as PromiseLike<unknown>).then(
+      // A native promise is used as it is; any other thenable is adopted first, so a misbehaving
+      // one (calling back twice, or throwing from then()) cannot reach the run.
+      (result instanceof Promise ? result : Promise.resolve(result as PromiseLike<unknown>)).then(
         () => this.#attemptSettled(attempt, undefined),
         (error: unknown) => this.#attemptSettled(attempt, toError(error)),
       );
