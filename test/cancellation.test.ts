@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { getEventListeners } from 'node:events';
 import { RunAbortedError, RunTimeoutError } from '../src/index.js';
-import { setup } from './helpers.js';
+import { concurrency, setup } from './helpers.js';
 
 describe('cancellation', () => {
   it('aborts ctx.signal at the timeout with a RunTimeoutError', async () => {
@@ -78,18 +78,12 @@ describe('cancellation', () => {
     const { clock, scheduler } = setup();
     const stuck: string[] = [];
     scheduler.on('run:stuck', (e) => stuck.push(`${e.tickId}:${e.runningForMs}`));
-    let inFlight = 0;
-    let peak = 0;
+    const slots = concurrency();
     const job = scheduler.add({
       name: 'deaf',
       fixedRate: '1s',
       timeout: '500ms',
-      run: async () => {
-        inFlight++;
-        peak = Math.max(peak, inFlight);
-        await clock.sleep(4_000); // ignores the signal
-        inFlight--;
-      },
+      run: () => slots.track(() => clock.sleep(4_000)), // ignores the signal
     });
     await clock.advance(3_000);
     const snapshot = job.inspect();
@@ -98,7 +92,7 @@ describe('cancellation', () => {
     expect(snapshot.runs[0]).toMatchObject({ stuck: true, abortCause: 'timeout' });
     expect(stuck).toEqual(['deaf@2026-01-01T00:00:01.000Z:1500']);
     await clock.advance(10_000);
-    expect(peak).toBe(1);
+    expect(slots.peak).toBe(1);
     expect(job.inspect().counters.timedOut).toBeGreaterThan(1);
   });
 });

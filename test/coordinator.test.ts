@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createScheduler, TestClock, type TickIdentity } from '../src/index.js';
-import { T0 } from './helpers.js';
+import { concurrency, T0 } from './helpers.js';
 
 describe('coordinator: a tick can be claimed or vetoed just before it starts', () => {
   it('gives each tick a stable identity and runs only claimed ticks', async () => {
@@ -25,8 +25,7 @@ describe('coordinator: a tick can be claimed or vetoed just before it starts', (
 
   it('holds the slot while an async claim is pending, and never starts after stop', async () => {
     const clock = new TestClock(T0);
-    let inFlight = 0;
-    let peak = 0;
+    const slots = concurrency();
     const scheduler = createScheduler({
       clock,
       coordinator: { claim: async () => { await clock.sleep(700); return true; } },
@@ -35,10 +34,10 @@ describe('coordinator: a tick can be claimed or vetoed just before it starts', (
     const job = scheduler.add({
       name: 'slow-claim',
       fixedRate: '500ms',
-      run: async () => { runs++; inFlight++; peak = Math.max(peak, inFlight); await clock.sleep(100); inFlight--; },
+      run: () => { runs++; return slots.track(() => clock.sleep(100)); },
     });
     await clock.advance(2_000);
-    expect(peak).toBe(1);
+    expect(slots.peak).toBe(1);
     expect(job.inspect().counters.skipped).toBeGreaterThan(0);
     const before = runs;
     const stopping = scheduler.stop();

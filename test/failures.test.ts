@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { NonErrorThrownError } from '../src/index.js';
-import { setup } from './helpers.js';
+import { concurrency, setup } from './helpers.js';
 
 describe('failures never escape', () => {
   it('catches sync throws, rejections and non-Error rejections, and keeps the schedule', async () => {
@@ -63,22 +63,19 @@ describe('failures never escape', () => {
 
   it('a retried run holds its slot: busy ticks are skipped meanwhile', async () => {
     const { clock, scheduler } = setup();
-    let inFlight = 0;
-    let peak = 0;
+    const slots = concurrency();
     const job = scheduler.add({
       name: 'r',
       fixedRate: '1s',
       retry: { attempts: 3, backoff: '900ms' },
-      run: async () => {
-        inFlight++;
-        peak = Math.max(peak, inFlight);
-        await clock.sleep(200);
-        inFlight--;
-        throw new Error('always');
-      },
+      run: () =>
+        slots.track(async () => {
+          await clock.sleep(200);
+          throw new Error('always');
+        }),
     });
     await clock.advance(10_000);
-    expect(peak).toBe(1);
+    expect(slots.peak).toBe(1);
     expect(job.inspect().counters.skipped).toBeGreaterThan(0);
   });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { offsets, setup } from './helpers.js';
+import { concurrency, offsets, setup } from './helpers.js';
 
 describe('fixedDelay', () => {
   it('starts the next run a delay after the previous one settled', async () => {
@@ -22,16 +22,13 @@ describe('fixedDelay', () => {
 
   it('never overlaps itself and keeps going after failures, skips and pauses', async () => {
     const { clock, scheduler } = setup();
-    let inFlight = 0;
-    let peak = 0;
+    const slots = concurrency();
     let n = 0;
     const job = scheduler.add({
       name: 'chain',
       fixedDelay: 100,
       run: async () => {
-        inFlight++;
-        peak = Math.max(peak, inFlight);
-        await clock.sleep(50).finally(() => inFlight--);
+        await slots.track(() => clock.sleep(50));
         if (++n % 3 === 0) throw new Error('every third fails');
       },
     });
@@ -41,7 +38,7 @@ describe('fixedDelay', () => {
     const whilePaused = n;
     job.resume();
     await clock.advance(1_000);
-    expect(peak).toBe(1);
+    expect(slots.peak).toBe(1);
     expect(n).toBeGreaterThan(whilePaused);
     expect(job.inspect().counters.failed).toBeGreaterThan(0);
     expect(job.inspect().counters.skipped).toBeGreaterThan(0);

@@ -30,3 +30,24 @@ export async function stopAndAdvance(clock: TestClock, scheduler: Scheduler, ms 
   await clock.advance(ms);
   return stopping;
 }
+
+/**
+ * Counts task bodies in flight, independently of the engine's own counters: wrap the body in
+ * `track()` and read `peak` afterwards. A body that never settles stays counted.
+ */
+export function concurrency(): { track<T>(work: () => Promise<T>): Promise<T>; readonly peak: number } {
+  let inFlight = 0;
+  let peak = 0;
+  return {
+    track(work) {
+      inFlight += 1;
+      peak = Math.max(peak, inFlight);
+      return work().finally(() => {
+        inFlight -= 1;
+      });
+    },
+    get peak() {
+      return peak;
+    },
+  };
+}

@@ -1,12 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { RunAbortedError, type OverlapPolicy } from '../src/index.js';
-import { offsets, setup } from './helpers.js';
+import { concurrency, offsets, setup } from './helpers.js';
 
 /** A job ticking every second whose runs take 2.5 s, under `overlap`. */
 async function busyJob(overlap: OverlapPolicy, extra: { maxConcurrency?: number; maxBuffered?: number } = {}) {
   const { clock, scheduler, ticks } = setup();
-  let inFlight = 0;
-  let peak = 0;
+  const slots = concurrency();
   const scheduled: number[] = [];
   const aborted: unknown[] = [];
   const job = scheduler.add({
@@ -15,21 +14,14 @@ async function busyJob(overlap: OverlapPolicy, extra: { maxConcurrency?: number;
     overlap,
     ...(extra.maxBuffered === undefined ? {} : { maxBuffered: extra.maxBuffered }),
     maxConcurrency: extra.maxConcurrency ?? 1,
-    run: async (ctx) => {
-      inFlight += 1;
-      peak = Math.max(peak, inFlight);
-      scheduled.push(ctx.scheduledAt.getTime());
-      try {
-        await clock.sleep(2_500, ctx.signal);
-      } catch (error) {
-        aborted.push(error);
-      } finally {
-        inFlight -= 1;
-      }
-    },
+    run: (ctx) =>
+      slots.track(async () => {
+        scheduled.push(ctx.scheduledAt.getTime());
+        await clock.sleep(2_500, ctx.signal).catch((error: unknown) => void aborted.push(error));
+      }),
   });
   await clock.advance(10_000);
-  return { clock, scheduler, job, ticks, scheduled, aborted, peak: () => peak };
+  return { clock, scheduler, job, ticks, scheduled, aborted, peak: () => slots.peak };
 }
 
 describe('overlap policies (ticks every 1s, runs take 2.5s)', () => {
@@ -75,21 +67,15 @@ describe('overlap policies (ticks every 1s, runs take 2.5s)', () => {
 
   it("'cancel-other' still never overlaps a run that ignores its signal", async () => {
     const { clock, scheduler } = setup();
-    let inFlight = 0;
-    let peak = 0;
+    const slots = concurrency();
     const job = scheduler.add({
       name: 'stubborn',
       fixedRate: '1s',
       overlap: 'cancel-other',
-      run: async () => {
-        inFlight += 1;
-        peak = Math.max(peak, inFlight);
-        await clock.sleep(2_500); // ignores ctx.signal
-        inFlight -= 1;
-      },
+      run: () => slots.track(() => clock.sleep(2_500)), // ignores ctx.signal
     });
     await clock.advance(10_000);
-    expect(peak).toBe(1);
+    expect(slots.peak).toBe(1);
     const c = job.inspect().counters;
     expect(c.dropped).toBeGreaterThan(0);
   });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidDurationError, InvalidOptionError } from '../src/index.js';
-import { offsets, setup } from './helpers.js';
+import { concurrency, offsets, setup } from './helpers.js';
 
 describe('job.update()', () => {
   it('switches the period at the next tick, continuing from the last one', async () => {
@@ -40,21 +40,16 @@ describe('job.update()', () => {
 
   it('applies timeout and concurrency from the next run on; the run in flight keeps its config', async () => {
     const { clock, scheduler, ends } = setup();
-    let inFlight = 0;
-    let peak = 0;
+    const slots = concurrency();
     const job = scheduler.add({
       name: 'a',
       fixedRate: '1s',
-      run: async (ctx) => {
-        inFlight++;
-        peak = Math.max(peak, inFlight);
-        await clock.sleep(2_500, ctx.signal).finally(() => inFlight--);
-      },
+      run: (ctx) => slots.track(() => clock.sleep(2_500, ctx.signal)),
     });
     await clock.advance(1_500);
     job.update({ maxConcurrency: 3, timeout: '1s' });
     await clock.advance(6_000);
-    expect(peak).toBe(3);
+    expect(slots.peak).toBe(3);
     const [first, ...later] = [...ends].sort((a, b) => a.tick - b.tick);
     expect(first).toMatchObject({ tick: 1, outcome: 'success', durationMs: 2_500 });
     expect(later.length).toBeGreaterThan(3);

@@ -11,17 +11,11 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { LatenessProbe } from '../lib/lateness.js';
 import { cpuSince, heapAfterGc, nearHeapLimit, sleepFor, timeoutHandles } from '../lib/measure.js';
 import type { BenchTask } from '../systems/adapter.js';
-import type { Metric, TaskKind } from '../types.js';
+import type { Metric, ThroughputCase } from '../types.js';
 import { count, ok, outOfMemory, timedOut, type ScenarioContext, type ScenarioOutcome } from './context.js';
 
-export interface PeriodicParams {
-  readonly jobs: number;
-  readonly periodMs: number;
-  readonly task: TaskKind;
-  readonly warmupMs: number;
-  readonly windowMs: number;
-  readonly setupLimitMs: number;
-}
+/** What a periodic measurement needs: a throughput case's load and windows (scale cases reuse them). */
+export type PeriodicParams = Pick<ThroughputCase, 'jobs' | 'periodMs' | 'task' | 'warmupMs' | 'windowMs' | 'setupLimitMs'>;
 
 const CHECK_EVERY = 1024;
 
