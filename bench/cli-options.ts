@@ -16,6 +16,9 @@ export const USAGE = `Usage: npm run bench -- [options]
   --out-dir <dir>         where <date>.json (and, for partial runs, <date>.md) go; default bench/results
   --tickguard-src <dir>   build tickguard from <dir>/index.ts instead of src/ (a patched scratch copy)
   --via-tsx               run children as TypeScript through tsx instead of tsup bundles (tsx's keepNames inflates closures)
+  --baseline <git-ref>    also run every tickguard case against <git-ref>'s src/ (checked out into a temporary git
+                          worktree, bundled the same way), each right after the current one; rows read
+                          tickguard@<branch, tag or short hash> and the report opens with a before/after table
   --concurrency <n>       children at once (default 1: measurements want the machine to themselves)
   --repeat <n>            run each case n times and keep the median of each metric (default 1)
   --heap-cap <MB>         --max-old-space-size of each child (default 2048)
@@ -25,7 +28,7 @@ export const USAGE = `Usage: npm run bench -- [options]
   --report <file.json>    only render the report of an existing result file
   --help
 
-A full, unfiltered run with the default --out-dir also rewrites bench/RESULTS.md.`;
+A full, unfiltered run with the default --out-dir and no --baseline also rewrites bench/RESULTS.md.`;
 
 export interface CliOptions {
   readonly mode: Mode;
@@ -38,6 +41,8 @@ export interface CliOptions {
   readonly outDirGiven: boolean;
   readonly tickguardSrc: string | undefined;
   readonly viaTsx: boolean;
+  /** The git ref to compare tickguard against, as given. */
+  readonly baseline: string | undefined;
   readonly concurrency: number;
   readonly repeat: number;
   readonly heapCapMb: number;
@@ -66,6 +71,17 @@ function positiveInt(value: string | undefined, flag: string, fallback: number):
   return parsed;
 }
 
+/** Checks what can be checked without git; bench/lib/baseline.ts resolves the ref itself. */
+function baselineRef(value: string | undefined, systems: readonly SystemName[], viaTsx: boolean): string | undefined {
+  if (value === undefined) return undefined;
+  // A leading dash would reach git as an option.
+  if (value.trim() === '' || value.startsWith('-')) throw new Error(`Expected \`--baseline\` to name a git ref, got \`${value}\``);
+  if (!systems.includes('tickguard')) throw new Error('Expected `--systems` to include tickguard with `--baseline`: only tickguard cases run twice');
+  // The baseline is always a tsup bundle; tsx-run sources next to it would not compare like with like.
+  if (viaTsx) throw new Error('Expected at most one of `--baseline` and `--via-tsx`');
+  return value;
+}
+
 export function parseCli(argv: readonly string[]): CliOptions {
   const { values } = parseArgs({
     args: [...argv],
@@ -80,6 +96,7 @@ export function parseCli(argv: readonly string[]): CliOptions {
       'out-dir': { type: 'string' },
       'tickguard-src': { type: 'string' },
       'via-tsx': { type: 'boolean' },
+      baseline: { type: 'string' },
       concurrency: { type: 'string' },
       repeat: { type: 'string' },
       'heap-cap': { type: 'string' },
@@ -91,16 +108,19 @@ export function parseCli(argv: readonly string[]): CliOptions {
     },
   });
   if (values.quick === true && values.smoke === true) throw new Error('Expected at most one of `--quick` and `--smoke`');
+  const systems = list(values.systems, SYSTEMS, '--systems');
+  const baseline = baselineRef(values.baseline, systems, values['via-tsx'] === true);
   return {
     mode: values.smoke === true ? 'smoke' : values.quick === true ? 'quick' : 'full',
     scenarios: list(values.only, SCENARIOS, '--only'),
-    systems: list(values.systems, SYSTEMS, '--systems'),
+    systems,
     match: values.match,
     filtered: values.only !== undefined || values.systems !== undefined || values.match !== undefined,
     outDir: values['out-dir'] ?? DEFAULT_OUT_DIR,
     outDirGiven: values['out-dir'] !== undefined,
     tickguardSrc: values['tickguard-src'],
     viaTsx: values['via-tsx'] === true,
+    baseline,
     concurrency: positiveInt(values.concurrency, '--concurrency', 1),
     repeat: positiveInt(values.repeat, '--repeat', 1),
     heapCapMb: positiveInt(values['heap-cap'], '--heap-cap', 2048),

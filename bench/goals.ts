@@ -1,6 +1,7 @@
 /**
  * The issue's goals, checked against one run. They are ratios and thresholds taken within the
- * run, so a slower machine moves both sides of a comparison together.
+ * run, so a slower machine moves both sides of a comparison together. They judge the current
+ * source: `--baseline` rows are left out.
  */
 import type { CaseResult, RunFile, SystemName } from './types.js';
 
@@ -17,7 +18,7 @@ const PEERS: readonly SystemName[] = ['croner', 'cron', 'node-cron', 'toad-sched
 type Where = (result: CaseResult) => boolean;
 
 function find(file: RunFile, system: SystemName, where: Where): CaseResult | undefined {
-  return file.results.find((result) => result.system === system && where(result));
+  return file.results.find((result) => result.system === system && result.baseline === undefined && where(result));
 }
 
 function metric(result: CaseResult | undefined, key: string): number | undefined {
@@ -66,7 +67,7 @@ export function checkGoals(file: RunFile): GoalCheck[] {
     });
   }
 
-  const handleRows = file.results.filter((r) => r.system === 'tickguard' && (r.scenario === 'scale' || r.scenario === 'throughput') && r.status === 'ok');
+  const handleRows = file.results.filter((r) => r.system === 'tickguard' && r.baseline === undefined && (r.scenario === 'scale' || r.scenario === 'throughput') && r.status === 'ok');
   const handles = handleRows.map((r) => metric(r, 'timerHandles')).filter((v): v is number => v !== undefined);
   checks.push({
     goal: 'one armed timer handle whatever the job count',

@@ -13,6 +13,7 @@ import {
   type ScenarioName,
   type SystemName,
   type TaskKind,
+  systemLabel,
 } from './types.js';
 
 export type Mode = 'full' | 'quick' | 'smoke';
@@ -75,6 +76,8 @@ export interface PlanOptions {
   readonly systems: readonly SystemName[];
   readonly tickguardEntry: string | undefined;
   readonly profileDir?: string | undefined;
+  /** `--baseline`: the bundle of the baseline commit and its row label; every tickguard case then runs against it too. */
+  readonly baseline?: { readonly entry: string; readonly name: string } | undefined;
 }
 
 /** A case to run in a child, or a row already decided. */
@@ -87,8 +90,33 @@ function hz(periodMs: number): string {
 function notApplicable(spec: CaseSpec, reason: string): PlannedCase {
   return {
     kind: 'fixed',
-    result: { id: spec.id, scenario: spec.scenario, system: spec.system, variant: spec.variant, status: 'n/a', reason, metrics: {}, spec, wallMs: 0 },
+    result: {
+      id: spec.id,
+      scenario: spec.scenario,
+      system: spec.system,
+      variant: spec.variant,
+      ...(spec.baseline === undefined ? {} : { baseline: spec.baseline }),
+      status: 'n/a',
+      reason,
+      metrics: {},
+      spec,
+      wallMs: 0,
+    },
   };
+}
+
+/** The same case against the baseline bundle: its own id and entry, everything else equal. */
+function baselineSpec(spec: CaseSpec, baseline: { readonly entry: string; readonly name: string }): CaseSpec {
+  const id = `${spec.scenario}/${spec.variant}/${systemLabel({ system: spec.system, baseline: baseline.name })}`;
+  return { ...spec, id, tickguardEntry: baseline.entry, baseline: baseline.name };
+}
+
+/** A tickguard case's baseline twin, planned the same way (run, or the same n/a row). */
+function baselineTwin(planned: PlannedCase, baseline: PlanOptions['baseline']): PlannedCase | undefined {
+  const spec = planned.kind === 'run' ? planned.spec : planned.result.spec;
+  if (baseline === undefined || spec === null || spec.system !== 'tickguard') return undefined;
+  const twin = baselineSpec(spec, baseline);
+  return planned.kind === 'run' ? { kind: 'run', spec: twin } : notApplicable(twin, planned.result.reason ?? '');
 }
 
 export function buildPlan(options: PlanOptions): PlannedCase[] {
@@ -98,6 +126,12 @@ export function buildPlan(options: PlanOptions): PlannedCase[] {
     ...(options.profileDir === undefined ? {} : { profileDir: options.profileDir }),
   };
   const plan: PlannedCase[] = [];
+  // A baseline twin runs right after its case, so drift of the machine over the run hits both alike.
+  const push = (planned: PlannedCase): void => {
+    plan.push(planned);
+    const twin = baselineTwin(planned, options.baseline);
+    if (twin !== undefined) plan.push(twin);
+  };
   const wants = (scenario: ScenarioName): boolean => options.scenarios.includes(scenario);
 
   if (wants('scale')) {
@@ -105,7 +139,7 @@ export function buildPlan(options: PlanOptions): PlannedCase[] {
     for (const jobs of sizes) {
       const variant = `N=${count(jobs)}`;
       for (const system of options.systems) {
-        plan.push({ kind: 'run', spec: { id: `scale/${variant}/${system}`, scenario: 'scale', system, variant, jobs, periodMs, windowMs, setupLimitMs, ...src } });
+        push({ kind: 'run', spec: { id: `scale/${variant}/${system}`, scenario: 'scale', system, variant, jobs, periodMs, windowMs, setupLimitMs, ...src } });
       }
     }
   }
@@ -117,7 +151,7 @@ export function buildPlan(options: PlanOptions): PlannedCase[] {
         const variant = `${count(jobs)}×${hz(periodMs)} ${task}`;
         for (const system of options.systems) {
           const spec: CaseSpec = { id: `throughput/${variant}/${system}`, scenario: 'throughput', system, variant, jobs, periodMs, task, warmupMs, windowMs, setupLimitMs, ...src };
-          plan.push(periodMs < 1000 && !ADAPTERS[system].subSecond ? notApplicable(spec, 'no sub-second schedule') : { kind: 'run', spec });
+          push(periodMs < 1000 && !ADAPTERS[system].subSecond ? notApplicable(spec, 'no sub-second schedule') : { kind: 'run', spec });
         }
       }
     }
@@ -127,7 +161,7 @@ export function buildPlan(options: PlanOptions): PlannedCase[] {
     const { jobs, phaseLimitMs } = preset.churn;
     const variant = `N=${count(jobs)}`;
     for (const system of options.systems) {
-      plan.push({ kind: 'run', spec: { id: `churn/${variant}/${system}`, scenario: 'churn', system, variant, jobs, phaseLimitMs, ...src } });
+      push({ kind: 'run', spec: { id: `churn/${variant}/${system}`, scenario: 'churn', system, variant, jobs, phaseLimitMs, ...src } });
     }
   }
 
@@ -140,7 +174,7 @@ export function buildPlan(options: PlanOptions): PlannedCase[] {
     }
     for (const { system, policy } of rows) {
       const variant = policy === 'none' ? 'no policy' : policy;
-      plan.push({
+      push({
         kind: 'run',
         spec: { id: `avalanche/${variant}/${system}`, scenario: 'avalanche', system, variant, policy, jobs, intervalMs, serviceMs, durationMs, ...src },
       });

@@ -1,6 +1,6 @@
 /**
- * Renders a result file as Markdown: machine, goals, one table per scenario, the systems and
- * their settings, how to reproduce. When bench/analysis.md exists (hand-written findings:
+ * Renders a result file as Markdown: a before/after table when the run had `--baseline`,
+ * machine, goals, one table per scenario, the systems and their settings, how to reproduce. When bench/analysis.md exists (hand-written findings:
  * profiles, causes, proposals) a full run's report includes it, so RESULTS.md stays generated.
  */
 import { existsSync, readFileSync } from 'node:fs';
@@ -9,7 +9,7 @@ import { checkGoals } from './goals.js';
 import { SCENARIO_METRICS } from './schema.js';
 import { ADAPTERS } from './systems/index.js';
 import { PRESETS } from './plan.js';
-import { SCENARIOS, SYSTEMS, type CaseResult, type CaseStatus, type Metric, type RunFile, type ScenarioName } from './types.js';
+import { SCENARIOS, SYSTEMS, systemLabel, type CaseResult, type CaseStatus, type Metric, type RunFile, type ScenarioName } from './types.js';
 
 const ANALYSIS = fileURLToPath(new URL('./analysis.md', import.meta.url));
 
@@ -50,18 +50,69 @@ function table(rows: readonly CaseResult[], scenario: ScenarioName): string {
       cells = defs.map(() => STATUS_LABEL[row.status]);
       notes.push(`${STATUS_LABEL[row.status]}: ${row.reason ?? ''}`);
     }
-    const system = row.system === 'tickguard' ? '**tickguard**' : row.system;
+    // Bold marks the source under test; a baseline row is the same library at another commit.
+    const system = row.system === 'tickguard' && row.baseline === undefined ? '**tickguard**' : systemLabel(row);
     lines.push(`| ${row.variant} | ${system} | ${cells.join(' | ')} | ${escape(notes.join('; '))} |`);
   }
   return lines.join('\n');
 }
 
 function sorted(results: readonly CaseResult[], scenario: ScenarioName): CaseResult[] {
-  // Keep the plan's order of variants; within one, systems in the suite's order.
+  // Keep the plan's order of variants; within one, systems in the suite's order, a baseline row right after tickguard's.
   const variants = [...new Set(results.filter((r) => r.scenario === scenario).map((r) => r.variant))];
+  const isBaseline = (r: CaseResult): number => (r.baseline === undefined ? 0 : 1);
   return results
     .filter((r) => r.scenario === scenario)
-    .sort((a, b) => variants.indexOf(a.variant) - variants.indexOf(b.variant) || SYSTEMS.indexOf(a.system) - SYSTEMS.indexOf(b.system));
+    .sort(
+      (a, b) =>
+        variants.indexOf(a.variant) - variants.indexOf(b.variant) || SYSTEMS.indexOf(a.system) - SYSTEMS.indexOf(b.system) || isBaseline(a) - isBaseline(b),
+    );
+}
+
+/** The metrics the before/after table compares, where a scenario has them; lower is better for each. */
+const BEFORE_AFTER_KEYS: readonly string[] = ['cpuPerRunUs', 'heapPerJobB', 'setupMs', 'latenessP99Ms'];
+
+function valueCell(row: CaseResult | undefined, key: string, digits: number): string {
+  if (row === undefined) return '—';
+  return row.status === 'ok' ? cell(row.metrics[key], digits) : STATUS_LABEL[row.status];
+}
+
+function ratioCell(after: CaseResult, before: CaseResult | undefined, key: string): string {
+  const a = after.status === 'ok' ? after.metrics[key] : undefined;
+  const b = before?.status === 'ok' ? before.metrics[key] : undefined;
+  // A ratio over zero or a negative heap delta says nothing.
+  if (typeof a !== 'number' || typeof b !== 'number' || b <= 0 || a < 0) return '—';
+  return `${(a / b).toFixed(2)}×`;
+}
+
+/**
+ * For a `--baseline` run: every tickguard case with its baseline twin on the key metrics,
+ * baseline first ("before"), the current source second ("after"), and after/before.
+ */
+export function beforeAfterSection(file: RunFile): string {
+  const baseline = file.baseline;
+  if (baseline === undefined) return '';
+  const before = `tickguard@${baseline.name}`;
+  const lines = [
+    `*before*: \`${before}\` (\`--baseline ${baseline.ref}\`, commit ${baseline.commit.slice(0, 12)}); *after*: tickguard from \`${file.tickguardSrc}\`.`,
+    'Each pair ran back to back in this run. Lower is better for every metric here, so *after/before* below 1× is an improvement;',
+    'one run is noisy (`--repeat 3` keeps medians).',
+    '',
+    `| case | metric | before (${before}) | after (tickguard) | after/before |`,
+    '| --- | --- | ---: | ---: | ---: |',
+  ];
+  for (const scenario of SCENARIOS) {
+    const defs = SCENARIO_METRICS[scenario].filter((def) => BEFORE_AFTER_KEYS.includes(def.key));
+    const rows = sorted(file.results, scenario).filter((r) => r.system === 'tickguard' && r.baseline === undefined);
+    for (const after of rows) {
+      const twin = file.results.find((r) => r.scenario === scenario && r.variant === after.variant && r.baseline === baseline.name);
+      for (const def of defs) {
+        const cells = [valueCell(twin, def.key, def.digits), valueCell(after, def.key, def.digits), ratioCell(after, twin, def.key)];
+        lines.push(`| ${scenario} ${escape(after.variant)} | ${def.label} | ${cells.join(' | ')} |`);
+      }
+    }
+  }
+  return lines.join('\n');
 }
 
 const SCENARIO_TEXT: Readonly<Record<ScenarioName, (file: RunFile) => string>> = {
@@ -137,6 +188,11 @@ function systemsSection(file: RunFile): string {
   return lines.join('\n');
 }
 
+function baselineNote(file: RunFile): string {
+  if (file.baseline === undefined) return '';
+  return `, and \`tickguard@${file.baseline.name}\` bundled the same way from commit ${file.baseline.commit} (\`--baseline ${file.baseline.ref}\`)`;
+}
+
 export function renderReport(file: RunFile): string {
   const out: string[] = [
     '# tickguard benchmarks',
@@ -144,6 +200,7 @@ export function renderReport(file: RunFile): string {
     `Generated by \`bench/run.ts\` from \`${file.command}\`. Every system and size ran in its own child process`,
     '(`--expose-gc`, heap capped); a row that could not be measured says why. Compare rows within this run: absolute',
     'figures move with the machine and its load.',
+    ...(file.baseline === undefined ? [] : ['', `## Before/after: tickguard@${file.baseline.name} → tickguard`, '', beforeAfterSection(file)]),
     '',
     '## Machine',
     '',
@@ -171,11 +228,12 @@ export function renderReport(file: RunFile): string {
     'npm run bench -- --quick           # short windows, a few minutes; report next to the JSON',
     'npm run bench -- --only throughput --systems tickguard,setInterval',
     'npm run bench -- --tickguard-src ../patched/src --only scale    # measure a patched copy of src/',
+    'npm run bench -- --baseline main --systems tickguard --only scale   # src/ against main, before/after table on top',
     'npm run bench -- --only scale --systems tickguard --cpu-prof prof   # one .cpuprofile per child',
     'npm run bench -- --report bench/results/<date>.json                     # re-render this file',
     '```',
     '',
-    `This run: \`${file.command}\`; tickguard ${file.build === 'tsup' ? 'bundled by tsup (as dist/ is) from' : 'imported through tsx from'} \`${file.tickguardSrc}\`.`,
+    `This run: \`${file.command}\`; tickguard ${file.build === 'tsup' ? 'bundled by tsup (as dist/ is) from' : 'imported through tsx from'} \`${file.tickguardSrc}\`${baselineNote(file)}.`,
     '',
   );
   return out.join('\n');

@@ -10,10 +10,11 @@ import { buildPlan, type PlannedCase } from './plan.js';
 import { spawnCase } from './spawn-case.js';
 import { mergeRepeats } from './merge.js';
 import { describeMachine, libraryVersions, loadNow } from './machine.js';
-import { renderReport } from './report.js';
-import { buildBundles } from './lib/build.js';
+import { beforeAfterSection, renderReport } from './report.js';
+import { buildBundles, type Bundles } from './lib/build.js';
+import { resolveBaseline, withBaselineSrc } from './lib/baseline.js';
 import { validateRunFile } from './schema.js';
-import type { CaseResult, RunFile } from './types.js';
+import type { BaselineInfo, CaseResult, RunFile } from './types.js';
 
 const RESULTS_MD = fileURLToPath(new URL('./RESULTS.md', import.meta.url));
 const SRC_DIR = fileURLToPath(new URL('../src/', import.meta.url));
@@ -85,6 +86,18 @@ function stampOf(date: Date): string {
   return date.toISOString().replace(/\.\d+Z$/, 'Z').replace(/:/g, '-');
 }
 
+/** Where `--report` writes. A before/after comparison is never the published RESULTS.md: it goes next to its JSON, as its run wrote it. */
+function reportTarget(options: CliOptions, file: RunFile, jsonPath: string): string {
+  if (file.baseline !== undefined) return `${jsonPath.replace(/\.json$/, '')}.md`;
+  return options.outDirGiven ? join(options.outDir, 'RESULTS.md') : RESULTS_MD;
+}
+
+/** The bundles of src/ (or --tickguard-src) and, with --baseline, of the baseline commit's src/ in the same build. */
+function buildAll(srcDir: string, baseline: BaselineInfo | undefined): Promise<Bundles> {
+  if (baseline === undefined) return buildBundles(srcDir);
+  return withBaselineSrc(REPO_DIR, baseline, (baselineSrc) => buildBundles(srcDir, baselineSrc));
+}
+
 function commandLine(argv: readonly string[]): string {
   return ['npm run bench', ...(argv.length === 0 ? [] : ['--', ...argv])].join(' ');
 }
@@ -98,16 +111,22 @@ async function main(): Promise<void> {
   }
   if (options.reportOnly !== undefined) {
     const file = JSON.parse(readFileSync(options.reportOnly, 'utf8')) as RunFile;
-    const target = options.outDirGiven ? join(options.outDir, 'RESULTS.md') : RESULTS_MD;
+    const target = reportTarget(options, file, options.reportOnly);
     writeFileSync(target, renderReport(file));
     process.stdout.write(`report: ${target}\n`);
     return;
   }
 
   const srcDir = resolve(options.tickguardSrc ?? SRC_DIR);
-  const bundles = options.viaTsx ? undefined : await buildBundles(srcDir);
+  // Resolved before anything is built, so a bad ref fails at once.
+  const baseline = options.baseline === undefined ? undefined : resolveBaseline(REPO_DIR, options.baseline);
+  const bundles = options.viaTsx ? undefined : await buildAll(srcDir, baseline);
   const tickguardEntry = bundles?.tickguard ?? join(srcDir, 'index.ts');
   process.stdout.write(`tickguard: ${tickguardEntry}\n`);
+  const baselineBundle = baseline === undefined || bundles?.baseline === undefined ? undefined : { entry: bundles.baseline, name: baseline.name };
+  if (baseline !== undefined && baselineBundle !== undefined) {
+    process.stdout.write(`tickguard@${baseline.name}: ${baselineBundle.entry} (commit ${baseline.commit})\n`);
+  }
 
   const startedAt = new Date();
   const loadBefore = loadNow();
@@ -116,6 +135,7 @@ async function main(): Promise<void> {
     scenarios: options.scenarios,
     systems: options.systems,
     tickguardEntry,
+    baseline: baselineBundle,
     profileDir: options.profileWindowDir === undefined ? undefined : resolve(options.profileWindowDir),
   });
   const plan = options.match === undefined ? fullPlan : fullPlan.filter((planned) => idOf(planned).includes(options.match ?? ''));
@@ -134,6 +154,7 @@ async function main(): Promise<void> {
     heapCapMb: options.heapCapMb,
     tickguardSrc: relative(REPO_DIR, srcDir) || '.',
     build: options.viaTsx ? 'tsx' : 'tsup',
+    ...(baseline === undefined ? {} : { baseline }),
     results,
   };
   const problems = validateRunFile(file, plan.map(idOf));
@@ -143,9 +164,11 @@ async function main(): Promise<void> {
   const stamp = stampOf(startedAt);
   const jsonPath = join(options.outDir, `${stamp}.json`);
   writeFileSync(jsonPath, repoRelative(`${JSON.stringify(file, null, 2)}\n`));
-  const updatesResults = options.mode === 'full' && !options.filtered && !options.outDirGiven && options.tickguardSrc === undefined && !options.viaTsx;
+  const updatesResults =
+    options.mode === 'full' && !options.filtered && !options.outDirGiven && options.tickguardSrc === undefined && !options.viaTsx && baseline === undefined;
   const mdPath = updatesResults ? RESULTS_MD : join(options.outDir, `${stamp}.md`);
   writeFileSync(mdPath, renderReport(file));
+  if (baseline !== undefined) process.stdout.write(`\n${beforeAfterSection(file)}\n\n`);
   process.stdout.write(`results: ${jsonPath}\nreport:  ${mdPath}\ntook ${formatMs(finishedAt.getTime() - startedAt.getTime())}, load average ${file.machine.loadAfter.join(' ')}\n`);
   if (problems.length > 0) process.exitCode = 1;
 }

@@ -71,7 +71,7 @@ function isMetric(value: unknown): value is Metric {
 /**
  * Problems of a result file, empty when it is well formed. `expectedIds` are the rows the plan
  * promised (each must be there once); every row must carry either all its scenario's metrics
- * or a non-`ok` status with a reason.
+ * or a non-`ok` status with a reason, and a baseline row the run's baseline.
  */
 export function validateRunFile(file: RunFile, expectedIds: readonly string[]): string[] {
   const problems: string[] = [];
@@ -82,7 +82,12 @@ export function validateRunFile(file: RunFile, expectedIds: readonly string[]): 
     const count = seen.get(id) ?? 0;
     if (count !== 1) problems.push(`row ${id} appears ${count} times, expected once`);
   }
-  for (const row of file.results) problems.push(...validateRow(row));
+  for (const row of file.results) {
+    problems.push(...validateRow(row));
+    if (row.baseline !== undefined && row.baseline !== file.baseline?.name) {
+      problems.push(`row ${row.id}: baseline ${row.baseline} is not the run's (${file.baseline?.name ?? 'none'})`);
+    }
+  }
   return problems;
 }
 
@@ -92,6 +97,7 @@ function validateRow(row: CaseResult): string[] {
   if (!SCENARIOS.includes(row.scenario)) problems.push(`${where}: unknown scenario ${String(row.scenario)}`);
   if (!SYSTEMS.includes(row.system)) problems.push(`${where}: unknown system ${String(row.system)}`);
   if (!STATUSES.includes(row.status)) problems.push(`${where}: unknown status ${String(row.status)}`);
+  if (row.baseline !== undefined && row.system !== 'tickguard') problems.push(`${where}: only tickguard rows have a baseline`);
   if (row.status !== 'ok') {
     if (typeof row.reason !== 'string' || row.reason === '') problems.push(`${where}: status ${row.status} without a reason`);
     return problems;

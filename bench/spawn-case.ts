@@ -32,7 +32,8 @@ export function spawnCase(spec: CaseSpec, options: SpawnOptions): Promise<CaseRe
   const flags = ['--expose-gc', `--max-old-space-size=${options.heapCapMb}`, ...options.extraNodeArgs];
   const args = [...flags, ...entry, JSON.stringify(spec)];
   const started = performance.now();
-  const base = { id: spec.id, scenario: spec.scenario, system: spec.system, variant: spec.variant, spec, load1: loadavg()[0] ?? 0 };
+  const baseline = spec.baseline === undefined ? {} : { baseline: spec.baseline };
+  const base = { id: spec.id, scenario: spec.scenario, system: spec.system, variant: spec.variant, ...baseline, spec, load1: loadavg()[0] ?? 0 };
 
   return new Promise<CaseResult>((resolve) => {
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });

@@ -28,6 +28,8 @@ interface CaseBase {
   readonly tickguardEntry?: string;
   /** Write a CPU profile of the measured window into this directory. */
   readonly profileDir?: string;
+  /** Set on the `--baseline` twin of a tickguard case: the baseline's {@link BaselineInfo.name}. */
+  readonly baseline?: string;
 }
 
 export interface ScaleCase extends CaseBase {
@@ -80,6 +82,8 @@ export interface CaseResult {
   readonly scenario: ScenarioName;
   readonly system: SystemName;
   readonly variant: string;
+  /** Set on rows measured against the `--baseline` build, as on their spec. */
+  readonly baseline?: string;
   readonly status: CaseStatus;
   /** Why the status is not `ok`, in words for the table. */
   readonly reason?: string;
@@ -92,6 +96,21 @@ export interface CaseResult {
   readonly wallMs: number;
   /** The machine's 1-minute load average when the case started. */
   readonly load1?: number;
+}
+
+/** How a row names its system: `tickguard@<name>` for a baseline row, else the system itself. */
+export function systemLabel(row: { readonly system: SystemName; readonly baseline?: string | undefined }): string {
+  return row.baseline === undefined ? row.system : `${row.system}@${row.baseline}`;
+}
+
+/** The git commit `--baseline` compared against: its tickguard cases ran twice, once from it. */
+export interface BaselineInfo {
+  /** The ref as given on the command line, e.g. `main` or `HEAD~3`. */
+  readonly ref: string;
+  /** Short label of the rows: a branch or tag name as given, else the short commit hash. */
+  readonly name: string;
+  /** Full hash of the commit the baseline was bundled from. */
+  readonly commit: string;
 }
 
 export interface MachineInfo {
@@ -119,6 +138,8 @@ export interface RunFile {
   /** The sources tickguard was built from, and how children ran: tsup bundles like dist/, or TypeScript through tsx. */
   readonly tickguardSrc: string;
   readonly build: 'tsup' | 'tsx';
+  /** Present when the run compared tickguard against `--baseline <ref>`. */
+  readonly baseline?: BaselineInfo;
   readonly results: readonly CaseResult[];
 }
 

@@ -24,6 +24,8 @@ export interface Bundles {
   readonly child: string;
   /** tickguard's public entry, bundled from `<srcDir>/index.ts`. */
   readonly tickguard: string;
+  /** The same entry bundled from `<baselineSrcDir>/index.ts`, when one was given. */
+  readonly baseline?: string;
 }
 
 /** Builds older than this are removed; younger ones may belong to a run still going. */
@@ -36,13 +38,19 @@ function pruneStaleBuilds(): void {
   }
 }
 
-/** Bundles the child harness and tickguard from `srcDir` into a fresh directory under node_modules/.cache. */
-export async function buildBundles(srcDir: string): Promise<Bundles> {
+/**
+ * Bundles the child harness and tickguard from `srcDir` (and from `baselineSrcDir`, for
+ * `--baseline`) into a fresh directory under node_modules/.cache. One build for all entries,
+ * so the baseline gets exactly the options the current source does.
+ */
+export async function buildBundles(srcDir: string, baselineSrcDir?: string): Promise<Bundles> {
   mkdirSync(CACHE, { recursive: true });
   pruneStaleBuilds();
   const outDir = mkdtempSync(join(CACHE, 'build-'));
+  const entry: Record<string, string> = { child: CHILD_TS, tickguard: join(resolve(srcDir), 'index.ts') };
+  if (baselineSrcDir !== undefined) entry['baseline'] = join(resolve(baselineSrcDir), 'index.ts');
   await build({
-    entry: { child: CHILD_TS, tickguard: join(resolve(srcDir), 'index.ts') },
+    entry,
     format: ['esm'],
     outDir,
     target: 'node20',
@@ -55,5 +63,9 @@ export async function buildBundles(srcDir: string): Promise<Bundles> {
     silent: true,
     config: false,
   });
-  return { child: join(outDir, 'child.js'), tickguard: join(outDir, 'tickguard.js') };
+  return {
+    child: join(outDir, 'child.js'),
+    tickguard: join(outDir, 'tickguard.js'),
+    ...(baselineSrcDir === undefined ? {} : { baseline: join(outDir, 'baseline.js') }),
+  };
 }
