@@ -1,7 +1,8 @@
 /**
- * Time enters tickguard only through a {@link Clock}. The scheduler reads `now()` and arms
- * one timer through `setTimer()`; nothing else in the engine calls `Date.now()` or `setTimeout`.
- * That is what lets {@link TestClock} drive every timing test exactly.
+ * Time enters tickguard only through a {@link Clock}. The tick loop reads `now()` and arms one
+ * timer through `setTimer()`; schedules read `wallNow()`; jitter draws from `random()`. Nothing
+ * else in the engine calls `Date.now()`, `setTimeout` or `Math.random()`, which is what lets
+ * {@link TestClock} drive every timing test exactly.
  */
 
 /** A handle returned by {@link Clock.setTimer}. */
@@ -10,41 +11,44 @@ export interface TimerHandle {
   unref?(): void;
 }
 
-/** The source of time and timers that a scheduler uses. */
+/** The source of time, timers and randomness that a scheduler uses. */
 export interface Clock {
   /**
-   * Milliseconds since the Unix epoch, never going backwards within a process. fixedRate and
-   * fixedDelay schedules are computed on it, so a wall-clock step does not bend them.
+   * A monotonic time line in milliseconds (epoch-based, but never stepped by NTP or a user
+   * setting the date). Timers are armed on it: a wall-clock step does not stretch a wait.
    */
   now(): number;
   /**
-   * The wall clock (`Date.now()`), which cron and `at` schedules are defined against. A clock
-   * without a separate wall clock returns `now()`.
+   * The wall clock (`Date.now()`). Due times, tick ids and snapshots are wall-clock instants: the
+   * same in every process. A clock without a separate wall clock returns `now()`.
    */
   wallNow(): number;
   /** Calls `callback` once, `delayMs` from now. */
   setTimer(callback: () => void, delayMs: number): TimerHandle;
   /** Cancels a timer armed by `setTimer`; a fired or cleared handle is ignored. */
   clearTimer(handle: TimerHandle): void;
+  /** A number in [0, 1) for `jitter`. @default Math.random */
+  random?(): number;
 }
 
 /**
  * Node's timers cannot wait longer than 2^31−1 ms; a longer delay fires after 1 ms. The
- * scheduler arms at most this far ahead and re-arms when it wakes early.
+ * tick loop arms at most this far ahead and re-arms when it wakes early.
  */
 export const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;
 
-/**
- * The default clock: `performance.timeOrigin + performance.now()` for a monotonic `now()`,
- * `Date.now()` for the wall clock, and Node's `setTimeout`.
- */
 // Read once: in Node 20 the `timeOrigin` getter recomputes its value on every access, which
 // cost ~5% of a run when read twice per run.
 const TIME_ORIGIN = performance.timeOrigin;
 
+/**
+ * The default clock: `performance.timeOrigin + performance.now()` for a monotonic `now()`,
+ * `Date.now()` for the wall clock, Node's `setTimeout`, and `Math.random()`.
+ */
 export const systemClock: Clock = {
   now: () => TIME_ORIGIN + performance.now(),
   wallNow: () => Date.now(),
   setTimer: (callback, delayMs) => setTimeout(callback, Math.min(Math.max(0, delayMs), MAX_TIMER_DELAY_MS)),
   clearTimer: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+  random: () => Math.random(),
 };

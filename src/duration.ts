@@ -1,5 +1,6 @@
 import { InvalidDurationError } from './errors.js';
 import { describeValue } from './describe-value.js';
+import { LIMITS } from './options/defaults.js';
 
 /**
  * A span of time: milliseconds as a number, or a string of a number and a unit,
@@ -33,6 +34,22 @@ export function parseDuration(value: unknown, option: string, bound: DurationBou
   }
   if (!Number.isFinite(ms) || ms < 0 || (bound === 'positive' && ms === 0)) {
     throw new InvalidDurationError(option, value, `Expected \`${option}\` to be ${expected}, got ${describeValue(value)}`);
+  }
+  if (ms > LIMITS.maxDurationMs) {
+    throw new InvalidDurationError(option, value, `Expected \`${option}\` to be at most ${LIMITS.maxDurationMs} ms (the range of a Date, about 273,790 years), got ${describeValue(value)}`);
+  }
+  return ms;
+}
+
+/**
+ * Parses the period of a fixedRate or fixedDelay schedule: a whole number of milliseconds, at
+ * least {@link LIMITS.minPeriodMs}. Due times are whole milliseconds, so a shorter or fractional
+ * period could not advance them by what it says.
+ */
+export function parsePeriod(value: unknown, option: string): number {
+  const ms = parseDuration(value, option);
+  if (ms < LIMITS.minPeriodMs || !Number.isInteger(ms)) {
+    throw new InvalidDurationError(option, value, `Expected \`${option}\` to be a whole number of milliseconds >= ${LIMITS.minPeriodMs} (due times are whole milliseconds), got ${describeValue(value)}`);
   }
   return ms;
 }

@@ -13,7 +13,12 @@ export type TickguardErrorCode =
   | 'ERR_TICKGUARD_JOB_REMOVED'
   | 'ERR_TICKGUARD_RUN_ABORTED'
   | 'ERR_TICKGUARD_RUN_TIMEOUT'
-  | 'ERR_TICKGUARD_NON_ERROR_THROWN';
+  | 'ERR_TICKGUARD_NON_ERROR_THROWN'
+  | 'ERR_TICKGUARD_JOB_DONE'
+  | 'ERR_TICKGUARD_INVALID_CLAIM_RESULT'
+  | 'ERR_TICKGUARD_CLAIM_TIMEOUT'
+  | 'ERR_TICKGUARD_COORDINATOR_UNAVAILABLE'
+  | 'ERR_TICKGUARD_CLOCK_MISUSE';
 
 /** Base class of all tickguard errors. */
 export class TickguardError extends Error {
@@ -86,8 +91,61 @@ export class JobRemovedError extends TickguardError {
   }
 }
 
+/**
+ * A job that is `done` was asked to do something only a live schedule can: `update()` without a
+ * new schedule or a higher `maxRuns` cannot revive it.
+ */
+export class JobDoneError extends TickguardError {
+  readonly jobName: string;
+  constructor(jobName: string, message: string) {
+    super('ERR_TICKGUARD_JOB_DONE', message);
+    this.jobName = jobName;
+  }
+}
+
+/** A coordinator's `claim()` resolved with something that is neither a lease, `null` nor a boolean. */
+export class InvalidClaimResultError extends TickguardError {
+  /** What the claim resolved with. */
+  readonly value: unknown;
+  constructor(value: unknown, description: string) {
+    super(
+      'ERR_TICKGUARD_INVALID_CLAIM_RESULT',
+      `coordinator.claim() resolved with ${description}; expected a lease, null (claimed elsewhere) or a boolean`,
+    );
+    this.value = value;
+  }
+}
+
+/** The reason of a claim's signal when the claim ran past its deadline (`claimTimeout`). */
+export class ClaimTimeoutError extends TickguardError {
+  readonly tickId: string;
+  readonly timeoutMs: number;
+  constructor(tickId: string, timeoutMs: number) {
+    super('ERR_TICKGUARD_CLAIM_TIMEOUT', `The claim of tick ${JSON.stringify(tickId)} did not settle within ${timeoutMs}ms; the tick is skipped`);
+    this.tickId = tickId;
+    this.timeoutMs = timeoutMs;
+  }
+}
+
+/**
+ * Thrown (or rejected with) by a coordinator whose store cannot be reached: the tick is skipped
+ * with reason `coordinator-unavailable` rather than the generic `claim-failed`.
+ */
+export class CoordinatorUnavailableError extends TickguardError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_TICKGUARD_COORDINATOR_UNAVAILABLE', message, options);
+  }
+}
+
+/** A {@link TestClock} was driven in a way that would make a test's result depend on luck. */
+export class ClockMisuseError extends TickguardError {
+  constructor(message: string) {
+    super('ERR_TICKGUARD_CLOCK_MISUSE', message);
+  }
+}
+
 /** Why a run's `ctx.signal` was aborted. */
-export type AbortCause = 'timeout' | 'cancel-other' | 'stop' | 'remove';
+export type AbortCause = 'timeout' | 'cancel-other' | 'stop' | 'remove' | 'lease-lost';
 
 /** The `reason` of an aborted `ctx.signal`: `abortCause` says who aborted the run. */
 export class RunAbortedError extends TickguardError {
@@ -134,6 +192,8 @@ function describeCause(cause: AbortCause): string {
       return 'the scheduler was stopped with abort: true';
     case 'remove':
       return 'the job was removed';
+    case 'lease-lost':
+      return 'its coordination lease was lost: another replica may run the job now';
   }
 }
 

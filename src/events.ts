@@ -1,9 +1,11 @@
 /**
  * Typed events of a scheduler. Listeners run synchronously where the engine emits; one that
- * throws is logged and ignored, so it can never break a run or the tick loop.
+ * throws, or returns a promise that rejects, is logged and ignored, so it can never break a run
+ * or the tick loop, nor crash the process with an unhandled rejection.
  */
 import type { AbortCause } from './errors.js';
 import type { JobState, PauseReason } from './snapshot.js';
+import { catchRejection } from './thenable.js';
 
 /** What became of a tick. */
 export type TickResult = 'started' | 'buffered' | 'skipped' | 'dropped' | 'missed';
@@ -13,7 +15,10 @@ export type TickReason =
   | 'busy'
   | 'paused'
   | 'not-claimed'
+  | 'claimed-elsewhere'
   | 'claim-failed'
+  | 'claim-timeout'
+  | 'coordinator-unavailable'
   | 'buffer-full'
   | 'replaced'
   | 'stopped'
@@ -91,7 +96,7 @@ export interface JobStateEvent extends JobEventBase {
 }
 
 /** Why a job changed state. */
-export type JobStateReason = PauseReason | 'max-runs' | 'schedule-ended' | 'added' | 'removed' | 'stopped';
+export type JobStateReason = PauseReason | 'max-runs' | 'schedule-ended' | 'added' | 'resumed' | 'updated' | 'removed' | 'stopped';
 
 /** The scheduler's events, by name. */
 export interface SchedulerEvents {
@@ -106,7 +111,10 @@ export interface SchedulerEvents {
 /** The name of a scheduler event. */
 export type SchedulerEventName = keyof SchedulerEvents;
 
-/** A listener of event `E`. */
+/** Every event name, for validating `on()`. */
+export const SCHEDULER_EVENT_NAMES: readonly SchedulerEventName[] = ['tick', 'run:start', 'run:end', 'run:retry', 'run:stuck', 'job:state'];
+
+/** A listener of event `E`. It may be async: a rejection is reported like a throw. */
 export type Listener<E extends SchedulerEventName> = (event: SchedulerEvents[E]) => void;
 
 /** Holds listeners by event name; `has()` lets emitters skip building events nobody hears. */
@@ -141,7 +149,8 @@ export class EventHub {
     if (set === undefined) return;
     for (const listener of [...set]) {
       try {
-        (listener as Listener<E>)(event);
+        const returned: unknown = (listener as Listener<E>)(event);
+        if (returned !== undefined) catchRejection(returned, (error) => this.#onListenerError(error, name));
       } catch (error) {
         this.#onListenerError(error, name);
       }

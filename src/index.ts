@@ -4,11 +4,12 @@
  *
  * @packageDocumentation
  */
-export { createScheduler, type Scheduler } from './scheduler.js';
+export { createScheduler, type Scheduler, type SchedulerStats } from './scheduler.js';
 export type { Job } from './job.js';
-export { TestClock } from './test-clock.js';
+export { TestClock, type TestClockOptions } from './test-clock.js';
 export { systemClock, MAX_TIMER_DELAY_MS, type Clock, type TimerHandle } from './clock.js';
 export { parseDuration, formatDuration, type Duration, type DurationUnit } from './duration.js';
+export { DEFAULTS, LIMITS } from './options/defaults.js';
 export {
   OVERLAP_POLICIES,
   type OverlapPolicy,
@@ -21,11 +22,27 @@ export {
   type Backoff,
   type SchedulerOptions,
   type StopOptions,
-} from './options.js';
-export type { RunContext } from './run-context.js';
+} from './options/types.js';
+export type { RunContext } from './run/context.js';
 export type { Logger, LogFn } from './logger.js';
-export type { TickCoordinator, TickIdentity } from './coordinator.js';
-export type { ScheduleKind } from './triggers/trigger.js';
+export type {
+  Coordinator,
+  TickCoordinator,
+  TickIdentity,
+  ClaimRequest,
+  ClaimOptions,
+  ClaimResult,
+  Lease,
+  LeaseInfo,
+  CoordinationMode,
+} from './coordination/contract.js';
+export {
+  createMemoryCoordinator,
+  MemoryCoordinationStore,
+  type MemoryCoordinator,
+  type MemoryCoordinatorOptions,
+} from './coordination/memory.js';
+export type { ScheduleKind } from './schedules/schedule.js';
 export type {
   SchedulerEvents,
   SchedulerEventName,
@@ -47,7 +64,9 @@ export type {
   JobCounters,
   LastRun,
   InFlightRun,
+  PendingClaimView,
   JobSnapshot,
+  JobStats,
   SchedulerState,
   SchedulerSnapshot,
   StopReport,
@@ -61,9 +80,14 @@ export {
   DuplicateJobError,
   SchedulerStoppedError,
   JobRemovedError,
+  JobDoneError,
   RunAbortedError,
   RunTimeoutError,
   NonErrorThrownError,
+  InvalidClaimResultError,
+  ClaimTimeoutError,
+  CoordinatorUnavailableError,
+  ClockMisuseError,
   type TickguardErrorCode,
   type AbortCause,
 } from './errors.js';

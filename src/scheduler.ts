@@ -1,32 +1,41 @@
 /**
- * HOW AND WHY: the tick loop
+ * The scheduler: a registry of jobs and their lifecycle — add, inspect, stop — around the parts
+ * that do the work, one per file:
  *
- * A scheduler owns one {@link TimerQueue} and at most one clock timer, armed for the queue's
- * head. When the timer fires, the loop takes the time once and fires every entry due by then
- * — job ticks, run timeouts, retry backoffs, stop deadlines — then arms the timer for the new
- * head. Entries scheduled while the loop runs are picked up by the same loop if already due,
- * and the timer is armed once, after it, not once per entry.
+ *   tick-loop.ts     the one clock timer over the timer queue (HOW/WHY essay there)
+ *   ticker.ts        when a job's ticks are due (schedules/ computes the due times)
+ *   executor.ts      what each tick becomes: admission, overlap, claim, launch, accounting
+ *   coordination/    the claim and lease stage, for replicas
+ *   run/             one run: attempts, signal, timeout, stuck check, retries
+ *   job.ts           a job's facade and lifecycle (job-state.ts: its transition table)
+ *   drain.ts         waiting for runs in stop() and remove()
  *
- *    clock timer ──▶ onTimer(now) ──▶ popDue(now) ─▶ entry.fire(now) ─┐
- *          ▲                              ▲                           │ may schedule
- *          └──────── arm(head.due) ◀──────┴───────────────────────────┘ more entries
- *
- * A job decides what its tick becomes (start, buffer, skip…) and a run carries out one tick;
- * neither touches the clock's timers, so `stop()` clearing the queue and the timer is enough
- * for the process to hold nothing of the scheduler afterwards.
- *
- * Waits longer than 2^31−1 ms are armed in slices: a wake-up that finds nothing due re-arms.
+ * What users hold — the object `createScheduler()` returns and each job's handle — exposes the
+ * public interface and nothing else.
  */
-import { MAX_TIMER_DELAY_MS, systemClock, type Clock, type TimerHandle } from './clock.js';
-import { EventHub, type Listener, type SchedulerEventName } from './events.js';
-import { silentLogger, type Logger } from './logger.js';
-import type { TickCoordinator } from './coordinator.js';
-import { validateJobOptions, validateSchedulerOptions, validateStopOptions, type JobOptions, type SchedulerOptions, type StopOptions } from './options.js';
-import type { InFlightRun, SchedulerSnapshot, SchedulerState, StopReport } from './snapshot.js';
-import { JobImpl, type Job, type JobHost } from './job.js';
-import type { Run } from './runner.js';
-import { CallbackEntry, TimerQueue, type QueueEntry } from './timer-queue.js';
-import { DuplicateJobError, SchedulerStoppedError, toError } from './errors.js';
+import { systemClock, type Clock } from './clock.js';
+import type { Engine } from './engine.js';
+import { EventHub, SCHEDULER_EVENT_NAMES, type Listener, type SchedulerEventName } from './events.js';
+import { guardLogger, silentLogger, type Logger } from './logger.js';
+import type { Coordinator } from './coordination/contract.js';
+import type { JobOptions, SchedulerOptions, StopOptions } from './options/types.js';
+import { validateJobOptions, type JobContext } from './options/job.js';
+import { validateSchedulerOptions, validateStopOptions } from './options/scheduler.js';
+import type { JobStats, PendingClaimView, SchedulerSnapshot, SchedulerState, StopReport } from './snapshot.js';
+import { JobImpl, type Job, type JobOwner } from './job.js';
+import type { Run } from './run/run.js';
+import { TickLoop } from './tick-loop.js';
+import { Drain } from './drain.js';
+import { DuplicateJobError, InvalidOptionError, SchedulerStoppedError, toError } from './errors.js';
+import { describeValue } from './describe-value.js';
+import { closest } from './closest.js';
+
+/** A scheduler's figures without full snapshots: cheap enough for every metrics scrape. */
+export interface SchedulerStats {
+  readonly state: SchedulerState;
+  readonly at: Date;
+  readonly jobs: readonly JobStats[];
+}
 
 /** A scheduler of periodic jobs. Create one with {@link createScheduler}. */
 export interface Scheduler extends AsyncDisposable {
@@ -40,49 +49,56 @@ export interface Scheduler extends AsyncDisposable {
   jobs(): Job[];
   /** A snapshot of every job: state, next run, in-flight runs, counters, last run. */
   inspect(): SchedulerSnapshot;
-  /** Listens to an event; returns a function that removes the listener. */
+  /** Every job's state and counters, without building full snapshots (O(jobs), no per-run work). */
+  stats(): SchedulerStats;
+  /** Listens to an event; returns a function that removes the listener. Throws for an unknown event name. */
   on<E extends SchedulerEventName>(event: E, listener: Listener<E>): () => void;
   /** Removes a listener added with `on()`. */
   off<E extends SchedulerEventName>(event: E, listener: Listener<E>): void;
   /**
    * Stops the scheduler: from this call on no run starts, not even a tick already due or
-   * buffered. Resolves when runs in flight have settled, or at `timeout` with those still
-   * running listed. Afterwards the scheduler holds no timer, listener or job.
+   * buffered; pending claims are aborted. Resolves when runs in flight have settled, or at
+   * `timeout` with those still running listed. Afterwards the scheduler holds no timer, listener
+   * or job. A second call while stopping escalates: `abort: true` aborts the runs still going, and
+   * a shorter `timeout` brings the end forward; every call gets the same report. Called from
+   * inside a run of this scheduler, it does not wait for that run.
    */
   stop(options?: StopOptions): Promise<StopReport>;
   /** `await using scheduler = createScheduler()` stops it at the end of the scope. */
   [Symbol.asyncDispose](): Promise<void>;
 }
 
-interface DrainWaiter {
-  readonly pending: Set<Run>;
-  finish(clean: boolean): void;
-}
-
-class SchedulerImpl implements Scheduler, JobHost {
+class SchedulerImpl implements Engine, JobOwner {
   readonly clock: Clock;
-  readonly logger: Logger;
-  readonly coordinator: TickCoordinator | undefined;
+  readonly loop: TickLoop;
   readonly events: EventHub;
-  readonly #unref: boolean;
-  readonly #queue = new TimerQueue();
+  readonly log: Logger;
+  readonly coordinator: Coordinator | undefined;
+  readonly claimTimeoutMs: number;
+  readonly jobContext: JobContext;
+  bodyRun: Run | undefined;
   readonly #jobs = new Map<string, JobImpl>();
-  readonly #waiters = new Set<DrainWaiter>();
-  #timer: TimerHandle | undefined;
-  #armedDue = Infinity;
-  #inLoop = false;
+  /** Removed jobs whose runs are still in flight: stop() waits for them too. */
+  readonly #retired = new Set<JobImpl>();
+  readonly #drains = new Set<Drain>();
+  readonly #userLogger: boolean;
   #state: SchedulerState = 'running';
-  #stopping: Promise<StopReport> | undefined;
+  #stopDrain: Drain | undefined;
   #finalSnapshot: SchedulerSnapshot | undefined;
+  #warned = false;
 
   constructor(options: SchedulerOptions | undefined) {
     const config = validateSchedulerOptions(options);
     this.clock = config.clock ?? systemClock;
-    this.logger = config.logger ?? silentLogger;
+    this.#userLogger = config.logger !== undefined;
+    this.log = config.logger === undefined ? silentLogger : guardLogger(config.logger, (error, method) => this.#warnOnce(`its logger's ${method}() threw`, error));
     this.coordinator = config.coordinator;
-    this.#unref = config.unref;
+    this.claimTimeoutMs = config.claimTimeoutMs;
+    this.jobContext = { coordinated: config.coordinator !== undefined };
+    this.loop = new TickLoop(this.clock, config.unref, (error) => this.internalError(error, 'firing a due entry'));
     this.events = new EventHub((error, event) => {
-      this.logger.error({ err: toError(error), event }, 'a scheduler event listener threw; ignored');
+      if (this.#userLogger) this.log.error({ err: toError(error), event }, 'a scheduler event listener threw; ignored');
+      else this.#warnOnce(`a '${event}' listener threw or rejected`, error);
     });
   }
 
@@ -96,160 +112,211 @@ class SchedulerImpl implements Scheduler, JobHost {
 
   add(options: JobOptions): Job {
     if (this.#state !== 'running') throw new SchedulerStoppedError('add a job');
-    const config = validateJobOptions(options);
+    const config = validateJobOptions(options, this.jobContext);
     if (this.#jobs.has(config.name)) throw new DuplicateJobError(config.name);
     const job = new JobImpl(this, config);
     this.#jobs.set(config.name, job);
-    if (this.events.has('job:state')) this.events.emit('job:state', { job: job.name, from: null, to: 'active', reason: 'added' });
-    return job;
+    job.start();
+    return job.handle;
   }
 
   get(name: string): Job | undefined {
-    return this.#jobs.get(name);
+    return this.#jobs.get(name)?.handle;
   }
 
   jobs(): Job[] {
-    return [...this.#jobs.values()];
+    return [...this.#jobs.values()].map((job) => job.handle);
   }
 
   inspect(): SchedulerSnapshot {
     if (this.#finalSnapshot !== undefined) return this.#finalSnapshot;
-    return {
-      state: this.#state,
-      at: new Date(this.clock.wallNow()),
-      jobs: [...this.#jobs.values()].map((job) => job.inspect()),
-    };
+    return { state: this.#state, at: new Date(this.clock.wallNow()), jobs: [...this.#jobs.values()].map((job) => job.inspect()) };
+  }
+
+  stats(): SchedulerStats {
+    const final = this.#finalSnapshot;
+    if (final !== undefined) {
+      return {
+        state: final.state,
+        at: final.at,
+        jobs: final.jobs.map(({ name, state, pauseReason, inFlight, claiming, stuck, buffered, consecutiveFailures, counters }) => ({ name, state, pauseReason, inFlight, claiming, stuck, buffered, consecutiveFailures, counters })),
+      };
+    }
+    const jobs: JobStats[] = [];
+    for (const job of this.#jobs.values()) jobs.push(job.stats());
+    return { state: this.#state, at: new Date(this.clock.wallNow()), jobs };
   }
 
   on<E extends SchedulerEventName>(event: E, listener: Listener<E>): () => void {
+    checkListener(event, listener, 'on');
     return this.events.on(event, listener);
   }
 
   off<E extends SchedulerEventName>(event: E, listener: Listener<E>): void {
+    checkListener(event, listener, 'off');
     this.events.off(event, listener);
   }
 
   stop(options?: StopOptions): Promise<StopReport> {
     const { timeoutMs, abort } = validateStopOptions(options, false);
-    this.#stopping ??= this.#stop(timeoutMs, abort);
-    return this.#stopping;
+    const running = this.#stopDrain;
+    if (running !== undefined) {
+      // Already stopping: a later call can only make it quicker.
+      if (!running.finished) {
+        if (abort) this.#abortAll();
+        running.tighten(timeoutMs);
+      }
+      return running.promise;
+    }
+    this.#state = 'stopping';
+    const runs = this.#holders().flatMap((job) => job.executor.runs());
+    let dropped = 0;
+    const claims: PendingClaimView[] = [];
+    for (const job of this.#jobs.values()) {
+      const shut = job.shutDown();
+      dropped += shut.dropped;
+      claims.push(...shut.claims);
+    }
+    if (abort) this.#abortAll();
+    const drain = new Drain(this, runs, dropped, claims, this.#selfWait('stop()'), (_report, stillRunning) => this.#stopped(stillRunning));
+    this.#stopDrain = drain;
+    this.#drains.add(drain);
+    drain.start(timeoutMs);
+    return drain.promise;
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.stop();
   }
 
-  async #stop(timeoutMs: number, abort: boolean): Promise<StopReport> {
-    this.#state = 'stopping';
-    let dropped = 0;
-    const runs = new Set<Run>();
-    for (const job of this.#jobs.values()) {
-      dropped += job.shutDown('stopped');
-      if (abort) job.abortRuns('stop');
-      for (const run of job.runs) runs.add(run);
-    }
-    const report = await this.drain(runs, timeoutMs, dropped);
-    this.#state = 'stopped';
-    for (const job of this.#jobs.values()) job.markStopped();
-    this.#finalSnapshot = this.inspect();
-    this.#jobs.clear();
-    this.#queue.clear();
-    this.#disarm();
-    this.events.clear();
-    this.#waiters.clear();
-    return report;
-  }
-
-  // ─── JobHost ────────────────────────────────────────────────────────────────────────
-
-  schedule(entry: QueueEntry, due: number): void {
-    if (this.#state === 'stopped') return;
-    this.#queue.schedule(entry, due);
-    if (!this.#inLoop && due < this.#armedDue) this.#arm();
-  }
-
-  cancel(entry: QueueEntry): void {
-    this.#queue.cancel(entry);
-    if (this.#queue.size === 0 && !this.#inLoop) this.#disarm();
-  }
-
-  drain(runs: ReadonlySet<Run>, timeoutMs: number, droppedTicks: number): Promise<StopReport> {
-    const startedAt = this.clock.now();
-    const pending = new Set([...runs].filter((run) => !run.settled));
-    const total = pending.size;
-    return new Promise<StopReport>((resolve) => {
-      const deadline = new CallbackEntry(() => waiter.finish(false));
-      const waiter: DrainWaiter = {
-        pending,
-        finish: (clean) => {
-          this.#waiters.delete(waiter);
-          this.#queue.cancel(deadline);
-          const now = this.clock.now();
-          const stillRunning: InFlightRun[] = [...pending].map((run) => run.describe(now));
-          resolve({ clean, settled: total - stillRunning.length, stillRunning, droppedTicks, durationMs: now - startedAt });
-        },
-      };
-      if (pending.size === 0) {
-        waiter.finish(true);
-        return;
-      }
-      this.#waiters.add(waiter);
-      this.schedule(deadline, startedAt + timeoutMs);
-    });
-  }
+  // ─── Engine ─────────────────────────────────────────────────────────────────────────
 
   runSettled(run: Run): void {
-    if (this.#waiters.size === 0) return;
-    for (const waiter of [...this.#waiters]) {
-      if (waiter.pending.delete(run) && waiter.pending.size === 0) waiter.finish(true);
-    }
+    if (this.#drains.size === 0) return;
+    for (const drain of [...this.#drains]) drain.settle(run);
   }
+
+  internalError(error: unknown, where: string): void {
+    this.log.error({ err: toError(error), where }, 'tickguard internal error; the schedule goes on');
+  }
+
+  // ─── JobOwner ───────────────────────────────────────────────────────────────────────
 
   detach(job: JobImpl): void {
     if (this.#jobs.get(job.name) === job) this.#jobs.delete(job.name);
+    this.#retired.add(job);
   }
 
-  // ─── the tick loop ──────────────────────────────────────────────────────────────────
+  released(job: JobImpl): void {
+    this.#retired.delete(job);
+  }
 
-  #arm(): void {
-    const head = this.#queue.peek();
-    if (head === undefined) {
-      this.#disarm();
-      return;
+  drain(runs: readonly Run[], timeoutMs: number, droppedTicks: number, claims: readonly PendingClaimView[], onFinish: (stillRunning: readonly Run[]) => void): Promise<StopReport> {
+    const self = this.bodyRun !== undefined && runs.includes(this.bodyRun) ? this.#selfWait('job.remove()') : undefined;
+    const drain = new Drain(this, runs, droppedTicks, claims, self, (_report, stillRunning) => {
+      this.#drains.delete(drain);
+      onFinish(stillRunning);
+    });
+    this.#drains.add(drain);
+    drain.start(timeoutMs);
+    return drain.promise;
+  }
+
+  // ─── stopping ───────────────────────────────────────────────────────────────────────
+
+  /** Jobs that may still have runs in flight: the registered ones and the removed ones. */
+  #holders(): JobImpl[] {
+    return [...this.#jobs.values(), ...this.#retired];
+  }
+
+  #abortAll(): void {
+    for (const job of this.#holders()) job.executor.abortRuns('stop');
+  }
+
+  /** The run calling stop()/remove() from its own task, which must not wait for itself. */
+  #selfWait(call: string): Run | undefined {
+    const self = this.bodyRun;
+    if (self !== undefined) {
+      this.log.warn({ job: self.tick.jobName, tickId: self.tick.tickId }, `${call} was called from inside a run it would wait for; that run is not waited for (it cannot settle while it waits)`);
     }
-    if (this.#timer !== undefined && head.due === this.#armedDue) return;
-    if (this.#timer !== undefined) this.clock.clearTimer(this.#timer);
-    const delay = Math.min(Math.max(0, head.due - this.clock.now()), MAX_TIMER_DELAY_MS);
-    this.#armedDue = head.due;
-    this.#timer = this.clock.setTimer(this.#onTimer, delay);
-    if (this.#unref) this.#timer.unref?.();
+    return self;
   }
 
-  #disarm(): void {
-    if (this.#timer !== undefined) this.clock.clearTimer(this.#timer);
-    this.#timer = undefined;
-    this.#armedDue = Infinity;
+  /** The stop's wait is over: the scheduler lets go of everything. */
+  #stopped(stillRunning: readonly Run[]): void {
+    this.#state = 'stopped';
+    for (const job of this.#jobs.values()) job.markStopped();
+    for (const job of this.#retired) job.executor.close();
+    for (const run of stillRunning) run.abandon();
+    this.#finalSnapshot = this.inspect();
+    this.#jobs.clear();
+    this.#retired.clear();
+    this.loop.close();
+    this.events.clear();
+    const others = [...this.#drains].filter((drain) => drain !== this.#stopDrain);
+    this.#drains.clear();
+    for (const drain of others) drain.finish();
   }
 
-  readonly #onTimer = (): void => {
-    this.#timer = undefined;
-    this.#armedDue = Infinity;
-    this.#inLoop = true;
-    try {
-      const now = this.clock.now();
-      for (let entry = this.#queue.popDue(now); entry !== undefined; entry = this.#queue.popDue(now)) {
-        try {
-          entry.fire(now);
-        } catch (error) {
-          // Jobs and runs catch task errors themselves; this guards the loop against our own bugs.
-          this.logger.error({ err: toError(error) }, 'tickguard internal error while firing a due entry');
-        }
-      }
-    } finally {
-      this.#inLoop = false;
-    }
-    if (this.#state !== 'stopped') this.#arm();
-  };
+  #warnOnce(what: string, error: unknown): void {
+    if (this.#warned) return;
+    this.#warned = true;
+    process.emitWarning(`tickguard: ${what} (${toError(error).message}); it was contained and the schedule goes on. Further failures of this kind are not reported as warnings.`, { code: 'TICKGUARD_CONTAINED_FAILURE' });
+  }
+}
+
+function checkListener(event: unknown, listener: unknown, method: string): void {
+  if (!(SCHEDULER_EVENT_NAMES as readonly unknown[]).includes(event)) {
+    const suggestion = typeof event === 'string' ? closest(event, SCHEDULER_EVENT_NAMES) : undefined;
+    throw new InvalidOptionError('event', event, `Unknown event ${describeValue(event)} in scheduler.${method}()${suggestion ? `; did you mean '${suggestion}'?` : '.'} Events: ${SCHEDULER_EVENT_NAMES.join(', ')}`);
+  }
+  if (typeof listener !== 'function') {
+    throw new InvalidOptionError('listener', listener, `Expected the listener of '${String(event)}' to be a function, got ${describeValue(listener)}`);
+  }
+}
+
+/** The object `createScheduler()` returns: the public interface, nothing else. */
+class SchedulerHandle implements Scheduler {
+  readonly #impl: SchedulerImpl;
+
+  constructor(impl: SchedulerImpl) {
+    this.#impl = impl;
+  }
+
+  get state(): SchedulerState {
+    return this.#impl.state;
+  }
+  add(options: JobOptions): Job {
+    return this.#impl.add(options);
+  }
+  get(name: string): Job | undefined {
+    return this.#impl.get(name);
+  }
+  jobs(): Job[] {
+    return this.#impl.jobs();
+  }
+  inspect(): SchedulerSnapshot {
+    return this.#impl.inspect();
+  }
+  stats(): SchedulerStats {
+    return this.#impl.stats();
+  }
+  on<E extends SchedulerEventName>(event: E, listener: Listener<E>): () => void {
+    return this.#impl.on(event, listener);
+  }
+  off<E extends SchedulerEventName>(event: E, listener: Listener<E>): void {
+    this.#impl.off(event, listener);
+  }
+  stop(options?: StopOptions): Promise<StopReport> {
+    return this.#impl.stop(options);
+  }
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.#impl.stop();
+  }
+  /** `JSON.stringify(scheduler)` gives its snapshot. */
+  toJSON(): SchedulerSnapshot {
+    return this.#impl.inspect();
+  }
 }
 
 /**
@@ -263,5 +330,5 @@ class SchedulerImpl implements Scheduler, JobHost {
  * ```
  */
 export function createScheduler(options?: SchedulerOptions): Scheduler {
-  return new SchedulerImpl(options);
+  return new SchedulerHandle(new SchedulerImpl(options));
 }

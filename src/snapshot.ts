@@ -1,8 +1,9 @@
 /** Plain, JSON-friendly views of a scheduler and its jobs, as `inspect()` and `stop()` return them. */
 import type { RunOutcome, TickReason } from './events.js';
-import type { ScheduleKind } from './triggers/trigger.js';
+import type { ScheduleKind } from './schedules/schedule.js';
 import type { AbortCause } from './errors.js';
-import type { OverlapPolicy } from './options.js';
+import type { OverlapPolicy } from './options/types.js';
+import type { CoordinationMode } from './coordination/contract.js';
 
 /** A job's lifecycle: `done` when its schedule has no more ticks or `maxRuns` is reached. */
 export type JobState = 'active' | 'paused' | 'done' | 'removed';
@@ -53,6 +54,16 @@ export interface InFlightRun {
   readonly stuck: boolean;
   /** Set once the run's signal was aborted. */
   readonly abortCause: AbortCause | null;
+  /** The fencing token of the lease the run holds, when the job is coordinated. */
+  readonly leaseToken: number | null;
+}
+
+/** A claim sent to the coordinator and not answered yet. */
+export interface PendingClaimView {
+  readonly job: string;
+  readonly tickId: string;
+  readonly scheduledAt: Date;
+  readonly pendingForMs: number;
 }
 
 /** One job, as `inspect()` shows it. */
@@ -61,9 +72,14 @@ export interface JobSnapshot {
   readonly state: JobState;
   readonly pauseReason: PauseReason | null;
   readonly schedule: { readonly kind: ScheduleKind; readonly description: string };
-  /** When the next scheduled tick is due; `null` when none is armed. */
+  /** When the next scheduled tick is due (a wall-clock instant); `null` when none is armed. */
   readonly nextRunAt: Date | null;
+  /** Runs in flight. */
   readonly inFlight: number;
+  /** Ticks whose claim is pending at the coordinator; each holds a slot meanwhile. */
+  readonly claiming: number;
+  /** How the job is coordinated across replicas. */
+  readonly coordination: CoordinationMode;
   /** In-flight runs past `stuckAfter`. */
   readonly stuck: number;
   readonly buffered: number;
@@ -93,9 +109,24 @@ export interface StopReport {
   readonly settled: number;
   /** Runs still in flight at the timeout; the scheduler no longer waits for them. */
   readonly stillRunning: readonly InFlightRun[];
-  /** Buffered ticks discarded (counted as dropped). */
+  /** Ticks discarded — buffered, overdue, or waiting for a claim — counted as dropped. */
   readonly droppedTicks: number;
+  /** Claims that were pending at the coordinator and were aborted (their ticks are among `droppedTicks`). */
+  readonly abortedClaims: readonly PendingClaimView[];
   readonly durationMs: number;
+}
+
+/** A job's figures without building its full snapshot: what metrics and dashboards read at scale. */
+export interface JobStats {
+  readonly name: string;
+  readonly state: JobState;
+  readonly pauseReason: PauseReason | null;
+  readonly inFlight: number;
+  readonly claiming: number;
+  readonly stuck: number;
+  readonly buffered: number;
+  readonly consecutiveFailures: number;
+  readonly counters: JobCounters;
 }
 
 /** What `job.trigger()` resolves with. */

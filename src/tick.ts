@@ -1,6 +1,9 @@
 import type { TriggerResult } from './snapshot.js';
 
-/** One tick of a job: a due time that may become a run. Its identity (`tickId`) is derived lazily. */
+/**
+ * One tick of a job: a due time that may become a run. Its identity (`tickId`) is derived
+ * lazily: most ticks of most jobs are never asked for it.
+ */
 export class Tick {
   #tickId: string | undefined;
   /** Set by `job.trigger()`: receives the tick's fate. */
@@ -10,21 +13,22 @@ export class Tick {
     readonly jobName: string,
     /** The job's tick counter. */
     readonly seq: number,
-    /** The nominal due time, epoch ms. */
+    /** The nominal due time: a wall-clock instant, epoch ms. */
     readonly due: number,
     readonly manual: boolean,
     /**
-     * The same due time on the clock's monotonic time line (`clock.now()`), which a run's start
-     * is taken on: lateness is measured against it. Equals `due` for fixedRate/fixedDelay ticks;
-     * differs for cron/`at` and manual ticks, whose `due` is wall-clock time.
+     * The same due time on the clock's monotonic line (`clock.now()`), which a run's start is
+     * taken on: lateness is measured against it, on one time line.
      */
-    readonly queueDue: number = due,
+    readonly queueDue: number,
+    /** Whether `due` is a slot every replica computes the same (fixedRate, cron, at), which a coordinator dedupes on. */
+    readonly shared: boolean,
   ) {}
 
   /**
-   * `${jobName}@${ISO due time}` for a scheduled tick: the same in every replica. A manual
-   * tick is local to its process and gets `#manual-${seq}` appended, so two triggers within
-   * the same millisecond stay distinct.
+   * `${jobName}@${ISO due time}` for a scheduled tick: for fixedRate, cron and `at` the same in
+   * every replica. A manual tick is local to its process and gets `#manual-${seq}` appended, so
+   * two triggers within the same millisecond stay distinct.
    */
   get tickId(): string {
     return (this.#tickId ??= `${this.jobName}@${new Date(this.due).toISOString()}${this.manual ? `#manual-${this.seq}` : ''}`);
@@ -32,5 +36,13 @@ export class Tick {
 
   get scheduledAt(): Date {
     return new Date(this.due);
+  }
+
+  /** Delivers the tick's fate to a waiting `trigger()`, once. */
+  resolve(result: TriggerResult): void {
+    const settle = this.settle;
+    if (settle === undefined) return;
+    this.settle = undefined;
+    settle(result);
   }
 }

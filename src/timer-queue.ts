@@ -1,10 +1,11 @@
 /**
  * HOW AND WHY
  *
- * Every due time of a scheduler — each job's next tick, each run's timeout, stuck check and
- * retry backoff, the deadline of a stop — is an entry in one binary min-heap ordered by
- * (due, seq). The scheduler arms a single clock timer for the head of the heap, whatever the
- * number of jobs: 100k jobs cost 100k heap slots, not 100k timer handles.
+ * Every due time of a scheduler — each job's next tick, each run's timeout, stuck check,
+ * retry backoff and lease renewal, the deadlines of claims and stops — is an entry in one binary
+ * min-heap ordered by (due, seq). The tick loop arms a single clock timer for the head of the
+ * heap, whatever the number of jobs: 100k jobs cost 100k heap slots, not 100k timer handles.
+ * Entries are private objects of the jobs and runs that own them; only the loop fires them.
  *
  *              heap (array)                       clock
  *     [ e(due 1000) , e(1000) , e(1500) , ... ]  ─── one timer for heap[0].due
@@ -18,7 +19,7 @@
 
 /** Something that fires at a due time. Subclasses implement `fire`. */
 export abstract class QueueEntry {
-  /** When it is due, on the scheduler clock's `now()` line. */
+  /** When it is due, on the clock's monotonic `now()` line. */
   due = 0;
   /** Insertion order, the tie-breaker. */
   seq = 0;

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { offsets, setup } from './helpers.js';
+import { offsets, setup, T0 } from './helpers.js';
 
 describe('fixedRate', () => {
-  it('first runs one period after add(), then every period', async () => {
+  it('first runs at the next epoch-aligned slot after add(), then every period', async () => {
     const { clock, scheduler } = setup();
     const starts: number[] = [];
     scheduler.add({ name: 'a', fixedRate: '1s', run: () => void starts.push(clock.now()) });
@@ -10,15 +10,42 @@ describe('fixedRate', () => {
     expect(offsets(starts)).toEqual([1_000, 2_000, 3_000]);
   });
 
-  it('runs at once with runOnStart, and after initialDelay then every period', async () => {
+  it('runs at once with runOnStart, and from the first slot at or after initialDelay then every period', async () => {
     const { clock, scheduler } = setup();
     const a: number[] = [];
     const b: number[] = [];
-    scheduler.add({ name: 'a', fixedRate: '1s', runOnStart: true, run: () => void a.push(clock.now()) });
+    const c: number[] = [];
+    clock.blockFor(400); // add() at T0 + 400, between two slots
+    scheduler.add({ name: 'a', fixedRate: '1s', runOnStart: true, run: (ctx) => void a.push(ctx.scheduledAt.getTime()) });
     scheduler.add({ name: 'b', fixedRate: '1s', initialDelay: '250ms', run: () => void b.push(clock.now()) });
-    await clock.advance(2_500);
-    expect(offsets(a)).toEqual([0, 1_000, 2_000]);
-    expect(offsets(b)).toEqual([250, 1_250, 2_250]);
+    scheduler.add({ name: 'c', fixedRate: '1s', initialDelay: '700ms', run: () => void c.push(clock.now()) });
+    await clock.advance(2_600);
+    // runOnStart runs the current slot (T0, the latest at or before add()) at once.
+    expect(offsets(a)).toEqual([0, 1_000, 2_000, 3_000]);
+    expect(offsets(b)).toEqual([1_000, 2_000, 3_000]);
+    expect(offsets(c)).toEqual([2_000, 3_000]);
+  });
+
+  it('puts the same tick on the same slot in every process, whenever each was started', async () => {
+    const ids: string[][] = [[], []];
+    for (const [replica, startOffset] of [[0, 1_347], [1, 1_812]] as const) {
+      const { clock, scheduler } = setup();
+      clock.blockFor(startOffset);
+      scheduler.add({ name: 'sync', fixedRate: '1s', run: (ctx) => void ids[replica]!.push(ctx.tickId) });
+      await clock.advance(3_000);
+      await scheduler.stop();
+    }
+    expect(ids[0]).toEqual(['sync@2026-01-01T00:00:02.000Z', 'sync@2026-01-01T00:00:03.000Z', 'sync@2026-01-01T00:00:04.000Z']);
+    expect(ids[1]).toEqual(ids[0]);
+  });
+
+  it('offsets its slots by phase', async () => {
+    const { clock, scheduler } = setup();
+    const scheduled: number[] = [];
+    const job = scheduler.add({ name: 'a', fixedRate: '1m', phase: '15s', run: (ctx) => void scheduled.push(ctx.scheduledAt.getTime()) });
+    expect(job.nextRuns(2).map((d) => d.getTime() - T0)).toEqual([15_000, 75_000]);
+    await clock.advance(120_000);
+    expect(offsets(scheduled)).toEqual([15_000, 75_000]);
   });
 
   it('does not drift however long runs take: tick k is due at anchor + k·period', async () => {
@@ -104,17 +131,23 @@ describe('fixedRate', () => {
 });
 
 describe('runOnStart', () => {
-  it('adds one tick at add time and leaves the regular schedule as it was', async () => {
+  it('adds one tick right after add() and leaves the regular schedule as it was', async () => {
     const { clock, scheduler } = setup();
+    clock.blockFor(100);
     const rate: number[] = [];
     const delayed: number[] = [];
+    const delayedLater: number[] = [];
     const once: number[] = [];
     scheduler.add({ name: 'rate', fixedRate: '1s', initialDelay: '300ms', runOnStart: true, run: (c) => void rate.push(c.scheduledAt.getTime()) });
     scheduler.add({ name: 'delay', fixedDelay: '1s', runOnStart: true, run: (c) => void delayed.push(c.scheduledAt.getTime()) });
+    // fixedDelay honours initialDelay after its start-up run, as fixedRate does.
+    scheduler.add({ name: 'delay-later', fixedDelay: '1s', runOnStart: true, initialDelay: '1500ms', run: (c) => void delayedLater.push(c.scheduledAt.getTime()) });
     scheduler.add({ name: 'once', at: new Date(Date.parse('2026-01-01T00:00:02Z')), runOnStart: true, run: (c) => void once.push(c.scheduledAt.getTime()) });
     await clock.advance(2_500);
-    expect(offsets(rate)).toEqual([0, 300, 1_300, 2_300]);
-    expect(offsets(delayed)).toEqual([0, 1_000, 2_000]);
-    expect(offsets(once)).toEqual([0, 2_000]);
+    // fixedRate's start-up tick is its current slot (T0); fixedDelay's and at's are the add time.
+    expect(offsets(rate)).toEqual([0, 1_000, 2_000]);
+    expect(offsets(delayed)).toEqual([100, 1_100, 2_100]);
+    expect(offsets(delayedLater)).toEqual([100, 1_600, 2_600]);
+    expect(offsets(once)).toEqual([100, 2_000]);
   });
 });

@@ -22,7 +22,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Scheduler } from '../scheduler.js';
 import type { Job } from '../job.js';
 import type { TriggerResult } from '../snapshot.js';
-import { InvalidOptionError, toError } from '../errors.js';
+import { InvalidOptionError, JobRemovedError, toError } from '../errors.js';
 import { describeValue } from '../describe-value.js';
 import { BearerAuth } from './admin-auth.js';
 import { DASHBOARD_CSP, DASHBOARD_HTML } from './dashboard-page.js';
@@ -218,13 +218,7 @@ export function createAdminHandler(scheduler: Scheduler, options?: AdminOptions)
   const trigger = async (res: ServerResponse, name: string, wait: boolean): Promise<void> => {
     const job = jobOr404(name);
     if (scheduler.state !== 'running') throw new HttpError(409, 'scheduler_stopped', `The scheduler is ${scheduler.state}; no tick can start`);
-    let pending: Promise<TriggerResult>;
-    try {
-      pending = job.trigger();
-    } catch (error) {
-      // Removed between the lookup and the call.
-      throw new HttpError(404, 'job_not_found', toError(error).message);
-    }
+    const pending = job.trigger();
     // Whatever the response, the outcome is observed: a rejection must not go unhandled.
     const settled = pending.then((result) => ({ result }), (error: unknown) => ({ error: toError(error) }));
     // A tick that was skipped or dropped (or ran synchronously) settles within the current turn;
@@ -234,7 +228,11 @@ export function createAdminHandler(scheduler: Scheduler, options?: AdminOptions)
       sendJson(res, 202, { job: name, status: 'accepted' });
       return;
     }
-    if ('error' in early) throw new HttpError(409, 'trigger_refused', early.error.message);
+    if ('error' in early) {
+      // Removed (or stopped) between the lookup and the trigger: the job is not there any more.
+      if (early.error instanceof JobRemovedError) throw new HttpError(404, 'job_not_found', early.error.message);
+      throw new HttpError(409, 'trigger_refused', early.error.message);
+    }
     sendJson(res, early.result.status === 'completed' ? 200 : 409, triggerBody(name, early.result));
   };
 

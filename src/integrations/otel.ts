@@ -17,8 +17,8 @@
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, context, trace } from '@opentelemetry/api';
 import type { Attributes, Span, Tracer } from '@opentelemetry/api';
 import type { Scheduler } from '../scheduler.js';
-import type { JobTask } from '../options.js';
-import type { RunContext } from '../run-context.js';
+import type { JobTask } from '../options/types.js';
+import type { RunContext } from '../run/context.js';
 import type { RunEndEvent, RunStartEvent } from '../events.js';
 import { InvalidOptionError } from '../errors.js';
 import { describeValue } from '../describe-value.js';

@@ -5,14 +5,15 @@
  * Counters and histograms follow the scheduler's events as they are emitted, so they count
  * exactly what happened: one `runs_total` increment per `run:end`, one `ticks_total` increment
  * per tick (a `missed` event counts for `count` ticks). Gauges are not kept up to date by
- * events; they are read from `scheduler.inspect()` when the registry is collected, so a gauge
- * can never drift from what the scheduler itself reports.
+ * events; they are read from `scheduler.stats()` — once per scrape, however many gauges ask —
+ * when the registry is collected, so a gauge can never drift from what the scheduler itself
+ * reports, and a scrape builds no full snapshots.
  *
  * Only what happens after `registerMetrics()` is counted: register before adding jobs.
  */
 import { Counter, Gauge, Histogram, register as defaultRegistry } from 'prom-client';
 import type { OpenMetricsContentType, PrometheusContentType, Registry } from 'prom-client';
-import type { Scheduler } from '../scheduler.js';
+import type { Scheduler, SchedulerStats } from '../scheduler.js';
 import type { RunOutcome, TickResult } from '../events.js';
 import type { JobState } from '../snapshot.js';
 import { InvalidOptionError } from '../errors.js';
@@ -117,6 +118,17 @@ export function registerMetrics(scheduler: Scheduler, options?: MetricsOptions):
     throw new InvalidOptionError('prefix', prefix, `A metric named \`${taken}\` is already registered in this registry; pass another \`prefix\`, or unregister() the metrics registered earlier`);
   }
   const registers = [registry];
+  // prom-client collects every gauge of a scrape in the same turn: one stats() serves them all.
+  let scrape: SchedulerStats | undefined;
+  const stats = (): SchedulerStats => {
+    if (scrape === undefined) {
+      scrape = scheduler.stats();
+      queueMicrotask(() => {
+        scrape = undefined;
+      });
+    }
+    return scrape;
+  };
 
   const runs = new Counter({ name: name.runs, help: 'Runs that ended, by outcome (a run is one tick, retries included).', labelNames: ['job', 'outcome'] as const, registers });
   const ticks = new Counter({ name: name.ticks, help: 'Ticks by what became of them; a buffered tick is counted again when started or dropped.', labelNames: ['job', 'result'] as const, registers });
@@ -126,21 +138,21 @@ export function registerMetrics(scheduler: Scheduler, options?: MetricsOptions):
     name: name.inFlight, help: 'Runs in flight.', labelNames: ['job'] as const, registers,
     collect: () => {
       inFlight.reset();
-      for (const job of scheduler.inspect().jobs) inFlight.set({ job: job.name }, job.inFlight);
+      for (const job of stats().jobs) inFlight.set({ job: job.name }, job.inFlight);
     },
   });
   const stuck = new Gauge({
     name: name.stuck, help: 'Runs in flight past their stuckAfter.', labelNames: ['job'] as const, registers,
     collect: () => {
       stuck.reset();
-      for (const job of scheduler.inspect().jobs) stuck.set({ job: job.name }, job.stuck);
+      for (const job of stats().jobs) stuck.set({ job: job.name }, job.stuck);
     },
   });
   const jobs = new Gauge({
     name: name.jobs, help: 'Jobs by state.', labelNames: ['state'] as const, registers,
     collect: () => {
       const count = new Map<JobState, number>(JOB_STATES.map((state) => [state, 0]));
-      for (const job of scheduler.inspect().jobs) count.set(job.state, (count.get(job.state) ?? 0) + 1);
+      for (const job of stats().jobs) count.set(job.state, (count.get(job.state) ?? 0) + 1);
       for (const [state, n] of count) jobs.set({ state }, n);
     },
   });
@@ -155,7 +167,7 @@ export function registerMetrics(scheduler: Scheduler, options?: MetricsOptions):
     duration.zero({ job });
     lateness.zero({ job });
   };
-  for (const job of scheduler.inspect().jobs) initJob(job.name);
+  for (const job of scheduler.stats().jobs) initJob(job.name);
 
   const offs = [
     scheduler.on('job:state', (event) => {

@@ -59,11 +59,6 @@ export class RunHistory {
     this.#rings.delete(job);
   }
 
-  /** The recent runs of `job`, oldest first. */
-  of(job: string): RecentRun[] {
-    return this.#rings.get(job)?.toArray() ?? [];
-  }
-
   /** Every job's recent runs, in the order jobs first ended a run. */
   all(): JobHistory[] {
     return [...this.#rings].map(([name, ring]) => ({ name, runs: ring.toArray() }));

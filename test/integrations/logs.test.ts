@@ -288,8 +288,9 @@ describe('logs: levels and cost', () => {
 
     expect(runs).toBe(100);
     expect(calls.levelChecks).toBeGreaterThan(0);
-    // One child for the job, made once; none per run, and not a single debug call.
-    expect(calls).toMatchObject({ child: 1, debug: 0, info: 0, warn: 0, error: 0 });
+    // At most one child, for the job, made once; none per run, and not a single debug call.
+    expect(calls.child).toBeLessThanOrEqual(1);
+    expect(calls).toMatchObject({ debug: 0, info: 0, warn: 0, error: 0 });
     await stop(clock, scheduler);
   });
 });

@@ -1,0 +1,52 @@
+/**
+ * What a coordinator's claim resolved with, read strictly: a lease, `null`, or a boolean of a
+ * version 1 coordinator. Anything else (`'OK'` as Redis `SET NX` answers, `1`, `undefined`) is
+ * refused loudly instead of silently vetoing every tick.
+ */
+import { CoordinatorUnavailableError, InvalidClaimResultError, toError } from '../errors.js';
+import { describeValue } from '../describe-value.js';
+import type { TickReason } from '../events.js';
+import type { Lease } from './contract.js';
+
+/** A claim this replica won (`lease` is `undefined` for a version 1 coordinator's `true`). */
+export interface ClaimWon {
+  readonly won: true;
+  readonly lease: Lease | undefined;
+}
+
+/** A claim that did not win, and why. */
+export interface ClaimRefused {
+  readonly won: false;
+  readonly reason: Extract<TickReason, 'not-claimed' | 'claimed-elsewhere' | 'claim-failed' | 'claim-timeout' | 'coordinator-unavailable'>;
+  /** Why it failed, for `claim-failed`, `claim-timeout` and `coordinator-unavailable`. */
+  readonly error?: Error;
+}
+
+export type ClaimVerdict = ClaimWon | ClaimRefused;
+
+const NOT_CLAIMED: ClaimRefused = Object.freeze({ won: false, reason: 'not-claimed' });
+const CLAIMED_ELSEWHERE: ClaimRefused = Object.freeze({ won: false, reason: 'claimed-elsewhere' });
+const WON_WITHOUT_LEASE: ClaimWon = Object.freeze({ won: true, lease: undefined });
+
+/** Whether `value` has the shape of a {@link Lease}. */
+export function isLease(value: unknown): value is Lease {
+  if (typeof value !== 'object' || value === null) return false;
+  const lease = value as Partial<Record<keyof Lease, unknown>>;
+  return typeof lease.token === 'number' && Number.isFinite(lease.token) && lease.expiresAt instanceof Date &&
+    typeof lease.renew === 'function' && typeof lease.release === 'function';
+}
+
+/** Reads a claim's resolved value. */
+export function verdictOf(value: unknown): ClaimVerdict {
+  if (value === true) return WON_WITHOUT_LEASE;
+  if (value === false) return NOT_CLAIMED;
+  if (value === null) return CLAIMED_ELSEWHERE;
+  if (isLease(value)) return { won: true, lease: value };
+  return { won: false, reason: 'claim-failed', error: new InvalidClaimResultError(value, describeValue(value)) };
+}
+
+/** Reads a claim's rejection: a store that cannot be reached is told apart from other failures. */
+export function failureOf(error: unknown): ClaimRefused {
+  const failure = toError(error);
+  return { won: false, reason: failure instanceof CoordinatorUnavailableError ? 'coordinator-unavailable' : 'claim-failed', error: failure };
+}

@@ -1,0 +1,111 @@
+/**
+ * Keeps a lease alive while it is needed: renews it in the background at a third of its TTL,
+ * and declares it lost — so that the run holding it is aborted with `'lease-lost'` — when the
+ * coordinator says so (`renew()` resolving `false`, the lease's `lost` signal) or when no
+ * renewal succeeded before the lease would expire.
+ *
+ * Expiry is judged conservatively on this process's monotonic line: a renewal that succeeds
+ * extends the lease to `start of the request + ttl`, which is never later than the store's own
+ * expiry (the store counts from when it processed the request). A renewal that fails for a
+ * transient reason (the store unreachable) is retried until that deadline.
+ */
+import type { Engine } from '../engine.js';
+import { QueueEntry } from '../timer-queue.js';
+import { toError } from '../errors.js';
+import type { Lease } from './contract.js';
+
+export class LeaseKeeper extends QueueEntry {
+  readonly lease: Lease;
+  readonly #engine: Engine;
+  readonly #ttlMs: number;
+  readonly #onLost: (why: string) => void;
+  /** Monotonic instant after which the lease can no longer be trusted. */
+  #validUntil: number;
+  #renewing = false;
+  #stopped = false;
+  readonly #lostListener = (): void => this.#lose('the coordinator reported the lease lost');
+
+  constructor(engine: Engine, lease: Lease, ttlMs: number, claimedAt: number, onLost: (why: string) => void) {
+    super();
+    this.#engine = engine;
+    this.lease = lease;
+    this.#ttlMs = ttlMs;
+    this.#onLost = onLost;
+    this.#validUntil = claimedAt + ttlMs;
+  }
+
+  /** Starts renewing; reports the lease lost at once if its signal already aborted. */
+  start(): void {
+    if (this.lease.lost?.aborted === true) {
+      this.#lose('the coordinator reported the lease lost');
+      return;
+    }
+    this.lease.lost?.addEventListener('abort', this.#lostListener, { once: true });
+    this.#scheduleRenewal(this.#engine.clock.now());
+  }
+
+  /** Stops renewing (the run ended, or the scheduler let go of the lease). */
+  stop(): void {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    this.#engine.loop.cancel(this);
+    this.lease.lost?.removeEventListener('abort', this.#lostListener);
+  }
+
+  get stopped(): boolean {
+    return this.#stopped;
+  }
+
+  /** Renewal is due, or (while one is in flight) the lease's deadline came. */
+  fire(now: number): void {
+    if (this.#stopped) return;
+    if (now >= this.#validUntil) {
+      this.#lose(`no renewal succeeded within the lease's ${this.#ttlMs} ms`);
+      return;
+    }
+    if (this.#renewing) {
+      this.#engine.loop.schedule(this, this.#validUntil);
+      return;
+    }
+    this.#renew(now);
+  }
+
+  #renew(startedAt: number): void {
+    this.#renewing = true;
+    this.#engine.loop.schedule(this, this.#validUntil);
+    let renewal: Promise<boolean>;
+    try {
+      renewal = Promise.resolve(this.lease.renew());
+    } catch (error) {
+      renewal = Promise.reject(error);
+    }
+    renewal.then(
+      (held) => {
+        this.#renewing = false;
+        if (this.#stopped) return;
+        if (held !== true) {
+          this.#lose('the coordinator refused the renewal');
+          return;
+        }
+        this.#validUntil = startedAt + this.#ttlMs;
+        this.#scheduleRenewal(this.#engine.clock.now());
+      },
+      (error: unknown) => {
+        this.#renewing = false;
+        if (this.#stopped) return;
+        this.#engine.log.warn({ err: toError(error), token: this.lease.token }, 'lease renewal failed; retrying until the lease would expire');
+        this.#scheduleRenewal(this.#engine.clock.now());
+      },
+    );
+  }
+
+  #scheduleRenewal(now: number): void {
+    this.#engine.loop.schedule(this, Math.min(now + this.#ttlMs / 3, this.#validUntil));
+  }
+
+  #lose(why: string): void {
+    if (this.#stopped) return;
+    this.stop();
+    this.#onLost(why);
+  }
+}

@@ -1,0 +1,158 @@
+/**
+ * The coordination stage of one job: the single place where a run meets the coordinator. The
+ * executor asks it to claim a tick before the run starts, and tells it when a run starts and
+ * ends; the stage sends claims, keeps leases alive and gives them back.
+ *
+ *  - per-tick: each tick's slot is claimed; the run gets the lease (a fencing token) and
+ *    releases it when it ends — the coordinator keeps the tick's record.
+ *  - exclusive (fixedRate, cron, at): each tick's slot and the job's lease are claimed together;
+ *    the lease is renewed while the run is in flight and released when it ends.
+ *  - exclusive (fixedDelay): leadership. The first claim that wins makes this replica the job's
+ *    leader: it keeps the lease between runs, renewed in the background, and runs the chain
+ *    without asking again; the other replicas' ticks are skipped as `claimed-elsewhere` until the
+ *    leader lets go (stop, remove) or dies and its lease expires.
+ * A lease that is lost aborts the run holding it (`'lease-lost'`).
+ */
+import type { Engine } from '../engine.js';
+import type { Tick } from '../tick.js';
+import type { Run } from '../run/run.js';
+import type { JobConfig } from '../options/job.js';
+import type { PendingClaimView } from '../snapshot.js';
+import type { ClaimRequest, Lease } from './contract.js';
+import type { ClaimVerdict } from './claim-result.js';
+import { LeaseKeeper } from './lease-keeper.js';
+import { PendingClaim, releaseLease } from './pending-claim.js';
+
+/** What the stage needs of its job. */
+export interface StageHost {
+  readonly engine: Engine;
+  readonly name: string;
+  readonly config: JobConfig;
+  /** A lease this job holds was lost: the runs holding it must stop. */
+  leaseLost(lease: Lease, why: string): void;
+}
+
+/** Receives the verdict of a claim the stage sent. */
+export type VerdictHandler = (tick: Tick, verdict: ClaimVerdict) => void;
+
+export class CoordinationStage {
+  readonly #host: StageHost;
+  readonly #onVerdict: VerdictHandler;
+  readonly #pending = new Set<PendingClaim>();
+  /** Leadership of a fixedDelay job: the lease held across runs. */
+  #leader: LeaseKeeper | undefined;
+  /** The lease kept alive for the exclusive run in flight (one per job: the lease excludes a second). */
+  #runKeeper: LeaseKeeper | undefined;
+  #keptRun: Run | undefined;
+
+  constructor(host: StageHost, onVerdict: VerdictHandler) {
+    this.#host = host;
+    this.#onVerdict = onVerdict;
+  }
+
+  /** Claims pending at the coordinator. */
+  get pending(): number {
+    return this.#pending.size;
+  }
+
+  #leadership(): boolean {
+    const { policy: { coordination }, schedule } = this.#host.config;
+    return coordination === 'exclusive' && schedule.chained;
+  }
+
+  /** Claims `tick`; the verdict goes to the handler, possibly synchronously. */
+  claim(tick: Tick): void {
+    const host = this.#host;
+    const leadership = this.#leadership();
+    const leader = this.#leader;
+    if (leadership && leader !== undefined && !leader.stopped) {
+      this.#onVerdict(tick, { won: true, lease: leader.lease });
+      return;
+    }
+    const mode = host.config.policy.coordination === 'exclusive' ? 'exclusive' : 'per-tick';
+    const request: ClaimRequest = {
+      jobName: host.name,
+      scheduledAt: tick.scheduledAt,
+      tickId: tick.tickId,
+      manual: tick.manual,
+      mode,
+      slot: tick.shared && !leadership ? tick.due : null,
+    };
+    const claimedAt = host.engine.clock.now();
+    const claim = new PendingClaim(host.engine, tick, (settled, verdict) => {
+      this.#pending.delete(settled);
+      if (leadership && verdict.won && verdict.lease !== undefined) this.#lead(verdict.lease, claimedAt);
+      this.#onVerdict(tick, verdict);
+    });
+    this.#pending.add(claim);
+    claim.send(request, host.config.policy.leaseTtlMs);
+  }
+
+  /** A run starts holding what its claim won. */
+  runStarted(run: Run): void {
+    const lease = run.heldLease;
+    if (lease === undefined || this.#host.config.policy.coordination !== 'exclusive' || this.#leader?.lease === lease) return;
+    const engine = this.#host.engine;
+    const keeper = new LeaseKeeper(engine, lease, this.#host.config.policy.leaseTtlMs, engine.clock.now(), (why) => {
+      this.#runKeeper = undefined;
+      this.#keptRun = undefined;
+      this.#host.leaseLost(lease, why);
+    });
+    this.#runKeeper = keeper;
+    this.#keptRun = run;
+    keeper.start();
+  }
+
+  /** A run ended: its lease is given back (a leader keeps the job's lease). */
+  runEnded(run: Run): void {
+    const lease = run.heldLease;
+    if (lease === undefined || this.#leader?.lease === lease) return;
+    if (this.#keptRun === run) {
+      this.#runKeeper?.stop();
+      this.#runKeeper = undefined;
+      this.#keptRun = undefined;
+    }
+    releaseLease(this.#host.engine, lease, run.outcome ?? 'not-run');
+  }
+
+  /** A won lease will not be used (the tick may not start after all); a leader keeps its own. */
+  unused(lease: Lease): void {
+    if (this.#leader?.lease !== lease) releaseLease(this.#host.engine, lease, 'not-run');
+  }
+
+  /** Stop or remove: pending claims are abandoned (their signals abort). Returns them, for the report. */
+  abandonClaims(reason: Error): { claims: PendingClaim[]; views: PendingClaimView[] } {
+    const now = this.#host.engine.clock.now();
+    const claims = [...this.#pending];
+    this.#pending.clear();
+    for (const claim of claims) claim.abandon(reason);
+    return { claims, views: claims.map((claim) => claim.describe(now)) };
+  }
+
+  /** Gives up leadership: nothing of this job runs here any more. */
+  resign(): void {
+    const leader = this.#leader;
+    if (leader === undefined) return;
+    this.#leader = undefined;
+    leader.stop();
+    releaseLease(this.#host.engine, leader.lease, 'not-run');
+  }
+
+  /** The scheduler is gone: stop renewing anything (leases of runs still going expire on their own). */
+  close(): void {
+    this.#runKeeper?.stop();
+    this.#runKeeper = undefined;
+    this.#keptRun = undefined;
+    this.#leader?.stop();
+  }
+
+  #lead(lease: Lease, claimedAt: number): void {
+    const engine = this.#host.engine;
+    const keeper = new LeaseKeeper(engine, lease, this.#host.config.policy.leaseTtlMs, claimedAt, (why) => {
+      if (this.#leader === keeper) this.#leader = undefined;
+      this.#host.leaseLost(lease, why);
+    });
+    this.#leader = keeper;
+    keeper.start();
+  }
+}

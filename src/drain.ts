@@ -1,0 +1,92 @@
+/**
+ * A wait for runs to settle, bounded by a deadline on the tick loop: what `stop()` and
+ * `job.remove()` resolve through. It always settles — when the last run settles, at its
+ * deadline, or when the scheduler finishes stopping — and a deadline that passed or was cleared
+ * leaves nothing armed.
+ */
+import type { Engine } from './engine.js';
+import type { Run } from './run/run.js';
+import type { InFlightRun, PendingClaimView, StopReport } from './snapshot.js';
+import { QueueEntry } from './timer-queue.js';
+
+export class Drain extends QueueEntry {
+  readonly #engine: Engine;
+  readonly #runs: readonly Run[];
+  readonly #pending: Set<Run>;
+  readonly #droppedTicks: number;
+  readonly #claims: readonly PendingClaimView[];
+  readonly #startedAt: number;
+  readonly #onFinish: (report: StopReport, stillRunning: readonly Run[]) => void;
+  #resolve!: (report: StopReport) => void;
+  #finished = false;
+  readonly promise: Promise<StopReport>;
+
+  /**
+   * @param runs the runs in flight when the stop or remove began (some may have settled since: a
+   *   retry that was cancelled); `exclude` (the caller's own run, when a task stops its own
+   *   scheduler) is reported but not waited for: it cannot settle while it waits for itself.
+   */
+  constructor(engine: Engine, runs: readonly Run[], droppedTicks: number, claims: readonly PendingClaimView[], exclude: Run | undefined, onFinish: (report: StopReport, stillRunning: readonly Run[]) => void) {
+    super();
+    this.#engine = engine;
+    this.#runs = runs;
+    this.#pending = new Set(runs.filter((run) => !run.settled && run !== exclude));
+    this.#droppedTicks = droppedTicks;
+    this.#claims = claims;
+    this.#startedAt = engine.clock.now();
+    this.#onFinish = onFinish;
+    this.promise = new Promise<StopReport>((resolve) => {
+      this.#resolve = resolve;
+    });
+  }
+
+  /** Starts waiting, at most `timeoutMs`. */
+  start(timeoutMs: number): void {
+    if (this.#pending.size === 0) {
+      this.finish();
+      return;
+    }
+    this.#engine.loop.schedule(this, this.#startedAt + timeoutMs);
+  }
+
+  /** Brings the deadline forward to `timeoutMs` from now, if that is earlier (an escalated stop). */
+  tighten(timeoutMs: number): void {
+    if (this.#finished) return;
+    const deadline = this.#engine.clock.now() + timeoutMs;
+    if (this.heapIndex < 0 || deadline < this.due) this.#engine.loop.schedule(this, deadline);
+  }
+
+  /** A run settled. */
+  settle(run: Run): void {
+    if (this.#pending.delete(run) && this.#pending.size === 0) this.finish();
+  }
+
+  /** The deadline passed. */
+  fire(): void {
+    this.finish();
+  }
+
+  /** Resolves with what settled and what is still running. Idempotent. */
+  finish(): void {
+    if (this.#finished) return;
+    this.#finished = true;
+    this.#engine.loop.cancel(this);
+    const now = this.#engine.clock.now();
+    const stillRunning = this.#runs.filter((run) => !run.settled);
+    const views: InFlightRun[] = stillRunning.map((run) => run.describe(now));
+    const report: StopReport = {
+      clean: stillRunning.length === 0,
+      settled: this.#runs.length - stillRunning.length,
+      stillRunning: views,
+      droppedTicks: this.#droppedTicks,
+      abortedClaims: this.#claims,
+      durationMs: now - this.#startedAt,
+    };
+    this.#onFinish(report, stillRunning);
+    this.#resolve(report);
+  }
+
+  get finished(): boolean {
+    return this.#finished;
+  }
+}

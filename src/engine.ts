@@ -1,0 +1,32 @@
+/**
+ * What every part of a scheduler shares: its clock and tick loop, its events and logger, its
+ * coordinator, and whether it still accepts new runs. The scheduler implements it; jobs,
+ * executors, runs and claims receive it instead of reaching into the scheduler.
+ */
+import type { Clock } from './clock.js';
+import type { EventHub } from './events.js';
+import type { Logger } from './logger.js';
+import type { TickLoop } from './tick-loop.js';
+import type { Coordinator } from './coordination/contract.js';
+import type { Run } from './run/run.js';
+
+export interface Engine {
+  readonly clock: Clock;
+  readonly loop: TickLoop;
+  readonly events: EventHub;
+  /** The scheduler's logger, guarded: its calls never throw. */
+  readonly log: Logger;
+  readonly coordinator: Coordinator | undefined;
+  readonly claimTimeoutMs: number;
+  /** False once `stop()` was called: from then on no run starts. */
+  readonly accepting: boolean;
+  /**
+   * The run whose task body is executing synchronously right now, if any: lets `stop()` and
+   * `remove()` called from inside a task see that they would wait for their own caller.
+   */
+  bodyRun: Run | undefined;
+  /** A run settled: drains waiting in `stop()`/`remove()` take note. */
+  runSettled(run: Run): void;
+  /** Reports a fault of the engine itself (never of user code). */
+  internalError(error: unknown, where: string): void;
+}

@@ -1,0 +1,472 @@
+/**
+ * The executor of one job: what each tick becomes, and the accounting of it all.
+ *
+ *    tick ──▶ submit ──▶ admit ─────────▶ claim ──────────▶ launch ──▶ Run ──▶ runEnded
+ *             (accepting,  (slots, buffer,  (coordination     (count,     (attempts)  (count the
+ *              paused)      overlap policy,  stage, when the   emit,                    outcome,
+ *                           maxRuns)         job is coord.)    start)                   free the slot)
+ *
+ * It is the one place that emits `tick` events, counts ticks and outcomes, and keeps the last
+ * run; runs push their result here when they end. Every tick lands in exactly one of started,
+ * skipped, dropped, missed — or waits in the buffer.
+ *
+ * Invariants:
+ *  - `runs in flight + claims pending <= maxConcurrency` whenever a tick is admitted: a slot is
+ *    taken before the coordinator is asked and given back only when the run has settled (or the
+ *    claim was refused). A claim that wins is checked again — the job may have been paused, its
+ *    limit lowered or the scheduler stopped while the claim was out.
+ *  - Ticks are started from the buffer only by `pump()`, which is not re-entered: a sync task
+ *    whose run ends inside `launch()` asks for another pass instead of recursing, so a long
+ *    buffer of sync runs cannot grow the stack.
+ */
+import type { Engine } from './engine.js';
+import type { RunOutcome, TickReason, TickResult } from './events.js';
+import type { Logger } from './logger.js';
+import { levelEnabled } from './logger.js';
+import type { JobCounters, JobState, LastRun, PendingClaimView, TriggerResult } from './snapshot.js';
+import { Tick } from './tick.js';
+import { Run, type RunHost } from './run/run.js';
+import { bufferCapacity, onBusy } from './overlap.js';
+import { CoordinationStage, type StageHost } from './coordination/stage.js';
+import type { ClaimVerdict } from './coordination/claim-result.js';
+import type { Lease } from './coordination/contract.js';
+import { JobRemovedError, SchedulerStoppedError, type AbortCause } from './errors.js';
+
+/** What an executor needs of its job. */
+export interface ExecutorHost extends StageHost {
+  readonly state: JobState;
+  /** The job's child logger. */
+  logger(): Logger;
+  /** The job started its last allowed run (`maxRuns`). */
+  maxRunsReached(): void;
+  /** `maxConsecutiveFailures` failed runs in a row. */
+  failedTooOften(): void;
+  /** A tick ended: it ran, or it will not run. A fixedDelay chain goes on from here. */
+  tickEnded(tick: Tick): void;
+}
+
+type DropReason = Extract<TickReason, 'stopped' | 'removed'>;
+
+/** Shared by every job whose buffer has never held a tick; replaced on the first push, never pushed to. */
+const NO_TICKS: Tick[] = [];
+
+export class Executor implements RunHost {
+  readonly #host: ExecutorHost;
+  /** Present when the scheduler has a coordinator (a job can switch to `'local'` by update). */
+  readonly #stage: CoordinationStage | undefined;
+  /** The oldest run in flight: with the default maxConcurrency of 1 no Set is ever made. */
+  #run: Run | undefined;
+  /** Further runs in flight when maxConcurrency > 1, oldest first. */
+  #moreRuns: Set<Run> | undefined;
+  #runCount = 0;
+  #buffer: Tick[] = NO_TICKS;
+  #pumping = false;
+  #pumpAgain = false;
+  // Counters as fields: the snapshot builds the object when asked. `#ticks` is also the tick
+  // counter: a tick's `seq` is the count of ticks so far, missed ones included.
+  #ticks = 0;
+  #started = 0;
+  #buffered = 0;
+  #skipped = 0;
+  #dropped = 0;
+  #missed = 0;
+  #succeeded = 0;
+  #failed = 0;
+  #timedOut = 0;
+  #aborted = 0;
+  #retries = 0;
+  #consecutiveFailures = 0;
+  // The last run that ended, as plain values: neither the Run nor its Tick outlives its run (a
+  // long-lived reference would promote every run's objects out of the young generation).
+  #lastSeq = 0;
+  #lastDue = 0;
+  #lastManual = false;
+  #lastStartedAt = 0;
+  #lastEndedAt = 0;
+  #lastAttempts = 0;
+  #lastOutcome: RunOutcome | undefined;
+  #lastError: Error | undefined;
+
+  constructor(host: ExecutorHost) {
+    this.#host = host;
+    if (host.engine.coordinator !== undefined) {
+      this.#stage = new CoordinationStage(host, (tick, verdict) => this.#claimDecided(tick, verdict));
+    }
+  }
+
+  // ─── RunHost ────────────────────────────────────────────────────────────────────────
+  get engine(): Engine {
+    return this.#host.engine;
+  }
+  get accepting(): boolean {
+    return this.#host.engine.accepting && this.#host.state !== 'removed';
+  }
+  get refusal(): Extract<AbortCause, 'stop' | 'remove'> {
+    return this.#host.state === 'removed' ? 'remove' : 'stop';
+  }
+  logger(): Logger {
+    return this.#host.logger();
+  }
+
+  // ─── ticks ──────────────────────────────────────────────────────────────────────────
+
+  /** A new tick of this job, counted. `due` is a wall-clock instant, `queueDue` the same on the monotonic line. */
+  newTick(due: number, manual: boolean, queueDue: number, shared: boolean): Tick {
+    this.#ticks += 1;
+    return new Tick(this.#host.name, this.#ticks, due, manual, queueDue, shared && !manual);
+  }
+
+  /** `count` ticks from `firstDue` on passed while nothing could run them (a stall): counted as missed. */
+  recordMissed(firstDue: number, count: number, why: string): void {
+    this.#ticks += count;
+    this.#missed += count;
+    const host = this.#host;
+    const events = host.engine.events;
+    if (events.has('tick')) {
+      const tick = new Tick(host.name, this.#ticks - count + 1, firstDue, false, 0, false);
+      events.emit('tick', { job: host.name, tick: tick.seq, tickId: tick.tickId, scheduledAt: tick.scheduledAt, manual: false, result: 'missed', reason: 'stalled', count });
+    }
+    if (levelEnabled(host.engine.log, 'warn')) {
+      host.logger().warn({ missed: count, firstDue: new Date(firstDue).toISOString() }, `ticks missed: ${why}`);
+    }
+  }
+
+  /**
+   * `count` ticks from `firstDue` on were due but will never fire: the scheduler stopped, or the
+   * job was removed, before its loop got to them. Counted as dropped.
+   */
+  recordOverdue(firstDue: number, count: number, reason: DropReason): void {
+    this.#ticks += count;
+    this.#dropped += count;
+    const host = this.#host;
+    const events = host.engine.events;
+    if (events.has('tick')) {
+      const tick = new Tick(host.name, this.#ticks - count + 1, firstDue, false, 0, false);
+      events.emit('tick', { job: host.name, tick: tick.seq, tickId: tick.tickId, scheduledAt: tick.scheduledAt, manual: false, result: 'dropped', reason, count });
+    }
+  }
+
+  /** A tick arrives, scheduled or manual. */
+  submit(tick: Tick): void {
+    const state = this.#host.state;
+    if (!this.accepting) return this.#endTick(tick, 'dropped', state === 'removed' ? 'removed' : 'stopped');
+    if (state === 'paused') return this.#endTick(tick, 'skipped', 'paused');
+    if (state === 'done' && tick.manual) return this.#endTick(tick, 'skipped', 'done');
+    if (this.#buffer.length === 0 && this.#hasFreeSlot()) return this.#admit(tick);
+    const policy = this.#host.config.policy;
+    switch (onBusy(policy.overlap, this.#buffer.length, policy.maxBuffered)) {
+      case 'skip':
+        return this.#endTick(tick, 'skipped', 'busy');
+      case 'buffer':
+        return this.#bufferTick(tick);
+      case 'drop-oldest':
+        this.#endTick(this.#buffer.shift()!, 'dropped', 'buffer-full');
+        return this.#bufferTick(tick);
+      case 'cancel-oldest': {
+        for (const run of this.runs()) {
+          if (!run.aborted) {
+            run.abort('cancel-other');
+            break;
+          }
+        }
+        if (this.#buffer.length > 0) this.#endTick(this.#buffer.shift()!, 'dropped', 'replaced');
+        return this.#bufferTick(tick);
+      }
+    }
+  }
+
+  /** A manual tick, for `job.trigger()`: resolves with its fate. */
+  trigger(): Promise<TriggerResult> {
+    const host = this.#host;
+    if (host.state === 'removed') return Promise.reject(new JobRemovedError(host.name, 'trigger'));
+    if (!host.engine.accepting) return Promise.reject(new SchedulerStoppedError('trigger a job'));
+    const clock = host.engine.clock;
+    return new Promise((resolve) => {
+      const tick = this.newTick(clock.wallNow(), true, clock.now(), false);
+      tick.settle = resolve;
+      this.submit(tick);
+    });
+  }
+
+  #hasFreeSlot(): boolean {
+    return this.#runCount + (this.#stage?.pending ?? 0) < this.#host.config.policy.maxConcurrency;
+  }
+
+  #bufferTick(tick: Tick): void {
+    if (this.#buffer === NO_TICKS) this.#buffer = [];
+    this.#buffer.push(tick);
+    this.#buffered += 1;
+    this.#emitTick(tick, 'buffered', undefined);
+    // A slot may be free already (the buffer held ticks only because the job was paused).
+    this.pump();
+  }
+
+  /** Starts buffered ticks while slots are free and the job may run. Never re-entered. */
+  pump(): void {
+    if (this.#pumping) {
+      this.#pumpAgain = true;
+      return;
+    }
+    this.#pumping = true;
+    try {
+      do {
+        this.#pumpAgain = false;
+        while (this.#buffer.length > 0 && this.#host.state !== 'paused' && this.accepting && this.#hasFreeSlot()) {
+          this.#admit(this.#buffer.shift()!);
+        }
+      } while (this.#pumpAgain);
+    } finally {
+      this.#pumping = false;
+    }
+  }
+
+  /** A slot is free: the tick runs unless maxRuns is reached; a coordinated job claims it first. */
+  #admit(tick: Tick): void {
+    const policy = this.#host.config.policy;
+    const claiming = this.#stage?.pending ?? 0;
+    if (this.#started + claiming >= policy.maxRuns) return this.#endTick(tick, 'skipped', 'done');
+    if (this.#stage === undefined || policy.coordination === 'local') {
+      this.#launch(tick, undefined);
+      return;
+    }
+    this.#stage.claim(tick);
+  }
+
+  #claimDecided(tick: Tick, verdict: ClaimVerdict): void {
+    if (!verdict.won) {
+      if (verdict.error !== undefined && levelEnabled(this.#host.engine.log, 'error')) {
+        this.#host.logger().error({ err: verdict.error, tickId: tick.tickId, reason: verdict.reason }, 'coordinator.claim failed; tick skipped');
+      }
+      this.#endTick(tick, 'skipped', verdict.reason);
+      this.pump();
+      return;
+    }
+    // The claim was out for a while: check again what it could not see.
+    const state = this.#host.state;
+    const policy = this.#host.config.policy;
+    let refused: [TickResult & ('skipped' | 'dropped'), TickReason] | undefined;
+    if (!this.accepting) refused = ['dropped', state === 'removed' ? 'removed' : 'stopped'];
+    else if (state === 'paused') refused = ['skipped', 'paused'];
+    else if (!this.#hasFreeSlot()) refused = ['skipped', 'busy'];
+    else if (this.#started >= policy.maxRuns) refused = ['skipped', 'done'];
+    if (refused === undefined) {
+      this.#launch(tick, verdict.lease);
+      return;
+    }
+    if (verdict.lease !== undefined) this.#stage?.unused(verdict.lease);
+    this.#endTick(tick, refused[0], refused[1]);
+    this.pump();
+  }
+
+  #launch(tick: Tick, lease: Lease | undefined): void {
+    const host = this.#host;
+    const config = host.config;
+    this.#started += 1;
+    const run = new Run(this, config, tick, lease);
+    if (this.#run === undefined) this.#run = run;
+    else (this.#moreRuns ??= new Set()).add(run);
+    this.#runCount += 1;
+    this.#stage?.runStarted(run);
+    this.#emitTick(tick, 'started', undefined);
+    if (this.#started >= config.policy.maxRuns) host.maxRunsReached();
+    run.start();
+  }
+
+  /** RunHost: a run ended; its slot is free. */
+  runEnded(run: Run): void {
+    if (this.#run === run) {
+      // Keep #run the oldest run in flight (cancel-other aborts the oldest): promote the next.
+      const next: Run | undefined = this.#moreRuns?.values().next().value;
+      this.#run = next;
+      if (next !== undefined) this.#moreRuns?.delete(next);
+    } else this.#moreRuns?.delete(run);
+    this.#runCount -= 1;
+    const host = this.#host;
+    const engine = host.engine;
+    const tick = run.tick;
+    const outcome = run.outcome!;
+    const error = run.error;
+    const attempts = run.attempts;
+    if (attempts > 1) this.#retries += attempts - 1;
+    if (outcome === 'success') this.#succeeded += 1;
+    else if (outcome === 'error') this.#failed += 1;
+    else if (outcome === 'timeout') this.#timedOut += 1;
+    else this.#aborted += 1;
+    const durationMs = run.endedAt - run.startedAt;
+    this.#lastSeq = tick.seq;
+    this.#lastDue = tick.due;
+    this.#lastManual = tick.manual;
+    this.#lastStartedAt = run.startedAt;
+    this.#lastEndedAt = run.endedAt;
+    this.#lastAttempts = attempts;
+    this.#lastOutcome = outcome;
+    this.#lastError = error;
+    this.#stage?.runEnded(run);
+
+    const latenessMs = run.startedAt - tick.queueDue;
+    const events = engine.events;
+    if (events.has('run:end')) {
+      events.emit('run:end', {
+        job: host.name, tick: tick.seq, tickId: tick.tickId, scheduledAt: tick.scheduledAt, manual: tick.manual,
+        outcome, attempts, startedAt: new Date(run.startedAt), endedAt: new Date(run.endedAt), durationMs, latenessMs,
+        ...(error === undefined ? {} : { error }),
+        ...(run.abortCause === undefined ? {} : { abortCause: run.abortCause }),
+      });
+    }
+    const log = engine.log;
+    if (outcome === 'success' || outcome === 'aborted') {
+      if (levelEnabled(log, 'debug')) run.logger().debug({ outcome, durationMs, latenessMs, attempts }, 'run ended');
+    } else if (levelEnabled(log, 'error')) {
+      run.logger().error({ outcome, durationMs, latenessMs, attempts, err: error }, outcome === 'timeout' ? 'run timed out' : 'run failed');
+    }
+    if (tick.settle !== undefined) tick.resolve({ status: 'completed', outcome, attempts, durationMs, ...(error === undefined ? {} : { error }) });
+
+    if (outcome === 'success') this.#consecutiveFailures = 0;
+    else if (outcome === 'error' || outcome === 'timeout') {
+      this.#consecutiveFailures += 1;
+      if (this.#consecutiveFailures >= host.config.policy.maxConsecutiveFailures && host.state === 'active') host.failedTooOften();
+    }
+    host.tickEnded(tick);
+    engine.runSettled(run);
+    this.pump();
+  }
+
+  /** A tick that will not run: count it, tell listeners and its trigger() caller, keep fixedDelay going. */
+  #endTick(tick: Tick, result: 'skipped' | 'dropped', reason: TickReason): void {
+    if (result === 'skipped') this.#skipped += 1;
+    else this.#dropped += 1;
+    this.#emitTick(tick, result, reason);
+    const host = this.#host;
+    if (levelEnabled(host.engine.log, 'debug')) host.logger().debug({ tick: tick.seq, tickId: tick.tickId, result, reason }, `tick ${result}`);
+    if (tick.settle !== undefined) tick.resolve({ status: result, reason });
+    host.tickEnded(tick);
+  }
+
+  #emitTick(tick: Tick, result: TickResult, reason: TickReason | undefined): void {
+    const events = this.#host.engine.events;
+    if (!events.has('tick')) return;
+    events.emit('tick', {
+      job: this.#host.name, tick: tick.seq, tickId: tick.tickId, scheduledAt: tick.scheduledAt, manual: tick.manual,
+      result, count: 1, ...(reason === undefined ? {} : { reason }),
+    });
+  }
+
+  // ─── lifecycle ──────────────────────────────────────────────────────────────────────
+
+  /** After an update: keeps no more buffered ticks than the new policy allows, then starts what may start. */
+  configChanged(): void {
+    const { overlap, maxBuffered } = this.#host.config.policy;
+    const capacity = bufferCapacity(overlap, maxBuffered);
+    while (this.#buffer.length > capacity) this.#endTick(this.#buffer.shift()!, 'dropped', 'buffer-full');
+    this.pump();
+  }
+
+  /** `maxRuns` was reached: buffered ticks can no longer run. */
+  dropBuffered(reason: Extract<TickReason, 'done' | 'stopped' | 'removed'>): number {
+    const dropped = this.#buffer.length;
+    while (this.#buffer.length > 0) this.#endTick(this.#buffer.shift()!, 'dropped', reason);
+    return dropped;
+  }
+
+  /** Resumed: failures start counting again, and buffered ticks start where slots are free. */
+  resumed(): void {
+    this.#consecutiveFailures = 0;
+    this.pump();
+  }
+
+  /**
+   * Stop or remove: buffered ticks are dropped, pending claims abandoned (their ticks dropped
+   * too), runs waiting to retry end with their last failure. Runs in flight go on.
+   */
+  shutDown(reason: DropReason): { dropped: number; claims: PendingClaimView[] } {
+    let dropped = this.dropBuffered(reason);
+    const abandoned = this.#stage?.abandonClaims(reason === 'removed' ? new JobRemovedError(this.#host.name, 'claim a tick') : new SchedulerStoppedError('claim a tick'));
+    for (const claim of abandoned?.claims ?? []) {
+      this.#endTick(claim.tick, 'dropped', reason);
+      dropped += 1;
+    }
+    for (const run of this.runs()) run.endRetryWait();
+    return { dropped, claims: abandoned?.views ?? [] };
+  }
+
+  /** Aborts every run in flight. */
+  abortRuns(cause: Extract<AbortCause, 'stop' | 'remove'>): void {
+    for (const run of this.runs()) run.abort(cause);
+  }
+
+  /** No run of this job will start here again: give up leadership (when no run holds it any more). */
+  resign(): void {
+    this.#stage?.resign();
+  }
+
+  /** The scheduler is gone: stop renewing leases. */
+  close(): void {
+    this.#stage?.close();
+  }
+
+  /** Coordination lost a lease: the runs holding it must stop. */
+  leaseLost(lease: Lease, why: string): void {
+    const host = this.#host;
+    if (levelEnabled(host.engine.log, 'warn')) host.logger().warn({ token: lease.token, why }, 'coordination lease lost; aborting the runs that held it');
+    for (const run of this.runs()) if (run.heldLease === lease) run.abort('lease-lost');
+  }
+
+  /** The runs in flight, oldest first, as a fresh array (safe to iterate while runs end). */
+  runs(): Run[] {
+    const list: Run[] = this.#run === undefined ? [] : [this.#run];
+    if (this.#moreRuns !== undefined) for (const run of this.#moreRuns) list.push(run);
+    return list;
+  }
+
+  get runCount(): number {
+    return this.#runCount;
+  }
+
+  get started(): number {
+    return this.#started;
+  }
+
+  get claiming(): number {
+    return this.#stage?.pending ?? 0;
+  }
+
+  get bufferedNow(): number {
+    return this.#buffer.length;
+  }
+
+  /** When the last run ended (monotonic), if one did. */
+  get lastEndedAt(): number | undefined {
+    return this.#lastOutcome === undefined ? undefined : this.#lastEndedAt;
+  }
+
+  get consecutiveFailures(): number {
+    return this.#consecutiveFailures;
+  }
+
+  stuckCount(): number {
+    let stuck = 0;
+    if (this.#run?.stuck === true) stuck += 1;
+    if (this.#moreRuns !== undefined) for (const run of this.#moreRuns) if (run.stuck) stuck += 1;
+    return stuck;
+  }
+
+  counters(): JobCounters {
+    return {
+      ticks: this.#ticks, started: this.#started, buffered: this.#buffered, skipped: this.#skipped, dropped: this.#dropped,
+      missed: this.#missed, succeeded: this.#succeeded, failed: this.#failed, timedOut: this.#timedOut,
+      aborted: this.#aborted, retries: this.#retries,
+    };
+  }
+
+  lastRun(): LastRun | null {
+    const outcome = this.#lastOutcome;
+    if (outcome === undefined) return null;
+    const tick = new Tick(this.#host.name, this.#lastSeq, this.#lastDue, this.#lastManual, 0, false);
+    const error = this.#lastError;
+    return {
+      tick: tick.seq, tickId: tick.tickId, scheduledAt: tick.scheduledAt, startedAt: new Date(this.#lastStartedAt),
+      endedAt: new Date(this.#lastEndedAt), durationMs: this.#lastEndedAt - this.#lastStartedAt, outcome, attempts: this.#lastAttempts,
+      error: error === undefined ? null : { name: error.name, message: error.message },
+    };
+  }
+}

@@ -1,0 +1,129 @@
+/**
+ * HOW AND WHY: the tick loop
+ *
+ * A scheduler owns one {@link TimerQueue} and at most one clock timer, armed for the queue's
+ * head. When the timer fires, the loop takes the time once and fires every entry due by then —
+ * job ticks, run timeouts and stuck checks, retry backoffs, lease renewals, claim and stop
+ * deadlines — then arms the timer for the new head. Entries scheduled while the loop runs are
+ * picked up by the same pass if already due, and the timer is armed once, after it.
+ *
+ *    clock timer ──▶ onTimer() ──▶ popDue(now) ──▶ entry.fire(now) ──┐
+ *          ▲                            ▲                           │ may schedule or
+ *          └──────── arm(head.due) ◀────┴───────────────────────────┘ cancel entries
+ *
+ * The two time lines. Every entry's `due` is on the clock's monotonic line (`clock.now()`).
+ * Wall-clock due times (fixedRate slots, cron occurrences) are converted when armed, in
+ * `time-line.ts`, with the offset between the lines read once per pass; the ticker checks the
+ * wall clock again when its entry fires.
+ *
+ * Early wake-ups and slicing. Node's timers cannot wait longer than 2^31−1 ms, so a longer wait
+ * is armed as a slice of that length; a wake-up that finds nothing due just re-arms. An entry
+ * may also find, when it fires, that it is early by its own measure (the wall clock was set
+ * back): it schedules itself again for the rest.
+ *
+ * Re-entrancy: what runs inside a firing, and what it may call.
+ *  - A tick's firing starts its run, and a sync task runs to completion inside it; listeners of
+ *    `tick`, `run:*` and `job:state` events run inside it too. They may call anything public —
+ *    `trigger()`, `pause()`, `update()`, `remove()`, `stop()` — and the engine stays consistent:
+ *    each stage re-checks the job's state after every call-out (a listener, a task, a claim), and
+ *    never holds an iterator over a collection that a call-out can change.
+ *  - Entries never fire re-entrantly: the loop is the only caller of `fire()`, and a firing that
+ *    schedules an entry already due sees it fired later in the same pass, not nested inside it.
+ *  - `stop()` from inside a firing clears the queue; the pass then finds nothing more to fire
+ *    and the loop does not re-arm.
+ *  - An error escaping `fire()` is the engine's own bug (tasks, listeners and loggers are
+ *    guarded where they are called): it is reported and the pass goes on.
+ */
+import { MAX_TIMER_DELAY_MS, type Clock, type TimerHandle } from './clock.js';
+import { TimerQueue, type QueueEntry } from './timer-queue.js';
+import { TimeLine } from './time-line.js';
+
+/** The one clock timer of a scheduler, over its queue of due entries. */
+export class TickLoop {
+  readonly clock: Clock;
+  /** Wall ↔ monotonic conversion, read once per pass. */
+  readonly timeLine: TimeLine;
+  readonly #queue = new TimerQueue();
+  readonly #unref: boolean;
+  readonly #onInternalError: (error: unknown) => void;
+  #timer: TimerHandle | undefined;
+  /** The due time the timer is armed for; Infinity when disarmed. */
+  #armedDue = Infinity;
+  #inPass = false;
+  #closed = false;
+
+  constructor(clock: Clock, unref: boolean, onInternalError: (error: unknown) => void) {
+    this.clock = clock;
+    this.timeLine = new TimeLine(clock);
+    this.#unref = unref;
+    this.#onInternalError = onInternalError;
+  }
+
+  /** Queues `entry` at `due` (monotonic ms), moving it if it was queued already. Ignored once closed. */
+  schedule(entry: QueueEntry, due: number): void {
+    if (this.#closed) return;
+    this.#queue.schedule(entry, due);
+    if (!this.#inPass && due < this.#armedDue) this.#arm();
+  }
+
+  /** Takes `entry` off the queue if it is queued; the timer follows the new head. */
+  cancel(entry: QueueEntry): void {
+    if (entry.heapIndex < 0) return;
+    const wasHead = this.#queue.peek() === entry;
+    this.#queue.cancel(entry);
+    if (!this.#inPass && wasHead) this.#arm();
+  }
+
+  /** How many entries are queued. */
+  get size(): number {
+    return this.#queue.size;
+  }
+
+  /** Empties the queue and disarms for good: nothing of the scheduler is left to keep the process alive. */
+  close(): void {
+    this.#closed = true;
+    this.#queue.clear();
+    this.#disarm();
+  }
+
+  #arm(): void {
+    const head = this.#queue.peek();
+    if (head === undefined) {
+      this.#disarm();
+      return;
+    }
+    if (this.#timer !== undefined && head.due === this.#armedDue) return;
+    if (this.#timer !== undefined) this.clock.clearTimer(this.#timer);
+    const delay = Math.min(Math.max(0, head.due - this.clock.now()), MAX_TIMER_DELAY_MS);
+    this.#armedDue = head.due;
+    this.#timer = this.clock.setTimer(this.#onTimer, delay);
+    if (this.#unref) this.#timer.unref?.();
+  }
+
+  #disarm(): void {
+    if (this.#timer !== undefined) this.clock.clearTimer(this.#timer);
+    this.#timer = undefined;
+    this.#armedDue = Infinity;
+  }
+
+  readonly #onTimer = (): void => {
+    this.#timer = undefined;
+    this.#armedDue = Infinity;
+    this.#inPass = true;
+    this.timeLine.beginPass();
+    try {
+      const now = this.clock.now();
+      for (let entry = this.#queue.popDue(now); entry !== undefined; entry = this.#queue.popDue(now)) {
+        try {
+          entry.fire(now);
+        } catch (error) {
+          this.#onInternalError(error);
+        }
+      }
+    } finally {
+      this.#inPass = false;
+      this.timeLine.endPass();
+    }
+    if (!this.#closed) this.#arm();
+  };
+}
