@@ -7,6 +7,7 @@ export default defineConfig([
       prometheus: 'src/integrations/prometheus.ts',
       http: 'src/integrations/http.ts',
       otel: 'src/integrations/otel.ts',
+      testing: 'src/coordination/conformance.ts',
     },
     format: ['esm', 'cjs'],
     dts: true,

@@ -78,6 +78,8 @@ export class JobImpl implements ExecutorHost, TickerHost {
   #config: JobConfig;
   #logger: Logger | undefined;
   #state: JobState = 'active';
+  /** maxRuns was reached: the job becomes `done` when its last run has settled. */
+  #finishing = false;
   /** Why the job is paused or done, while it is; `null` otherwise. */
   #stateReason: PauseReason | 'max-runs' | 'schedule-ended' | null = null;
 
@@ -144,10 +146,17 @@ export class JobImpl implements ExecutorHost, TickerHost {
 
   // ─── what the executor and the ticker report ────────────────────────────────────────
 
+  /**
+   * The last allowed run is starting: no tick is armed or buffered any more, and the job becomes
+   * `done` once that run (and any other in flight) has settled — so that a `job:state` 'done'
+   * listener, the natural place to clean up, sees the job with nothing running.
+   */
   maxRunsReached(): void {
-    if (!this.#transition('done', 'max-runs')) return;
+    if (this.#state === 'done' || this.#state === 'removed') return;
+    this.#finishing = true;
     this.#ticker.cancel();
     this.executor.dropBuffered('done');
+    this.#releaseIfIdle();
   }
 
   failedTooOften(): void {
@@ -169,8 +178,13 @@ export class JobImpl implements ExecutorHost, TickerHost {
 
   /** A job that will run nothing more, with no run in flight, gives back what it holds. */
   #releaseIfIdle(): void {
+    if (this.executor.runCount > 0) return;
+    if (this.#finishing) {
+      this.#finishing = false;
+      this.#transition('done', 'max-runs');
+    }
     const state = this.state;
-    if ((state !== 'done' && state !== 'removed') || this.executor.runCount > 0) return;
+    if (state !== 'done' && state !== 'removed') return;
     this.executor.resign();
     if (state === 'removed') this.#owner.released(this);
   }
@@ -206,6 +220,7 @@ export class JobImpl implements ExecutorHost, TickerHost {
     const next = validateJobUpdate(this.#config, changes, this.#owner.jobContext);
     const scheduleChanged = SCHEDULE_OPTION_KEYS.some((key) => (changes as Record<string, unknown>)[key] !== undefined);
     const revive = this.state === 'done';
+    const resume = this.#finishing && next.policy.maxRuns > this.executor.started;
     if (revive) {
       const started = this.executor.started;
       const canRun = started < next.policy.maxRuns && (scheduleChanged || this.#doneReason === 'max-runs');
@@ -218,7 +233,11 @@ export class JobImpl implements ExecutorHost, TickerHost {
     if (revive) {
       this.#transition('active', 'updated');
       this.#ticker.rebase(previous);
-    } else if (scheduleChanged) {
+    } else if (resume) {
+      // A higher maxRuns arrived while the last run was still going: the schedule goes on.
+      this.#finishing = false;
+      this.#ticker.rebase(previous);
+    } else if (scheduleChanged && !this.#finishing) {
       this.#ticker.rebase(previous);
     }
     if (this.executor.started >= next.policy.maxRuns) this.maxRunsReached();

@@ -62,6 +62,7 @@ export const ATTR = {
   abortCause: 'tickguard.abort_cause',
   delayMs: 'tickguard.retry.delay_ms',
   runningForMs: 'tickguard.running_for_ms',
+  claimReason: 'tickguard.claim.reason',
   errorType: 'error.type',
 } as const;
 
@@ -117,7 +118,10 @@ function errorType(error: Error): string {
  * `tickguard.manual`, `tickguard.lateness_ms`, and when it ends `tickguard.outcome`,
  * `tickguard.attempts`, `tickguard.duration_ms` (and `tickguard.abort_cause`). A failed or
  * timed-out run has status ERROR, an `exception` event and `error.type`; an attempt that is
- * retried leaves an `exception` event and a `tickguard.retry` event.
+ * retried leaves an `exception` event and a `tickguard.retry` event. A tick whose coordinator
+ * claim failed, timed out or found the store unreachable gets a span `claim <job>` with status
+ * ERROR and `tickguard.claim.reason`; a run aborted because its lease was lost has
+ * `tickguard.abort_cause: 'lease-lost'`.
  *
  * Only runs that start after this call are traced; a run already in flight gets its span when
  * it ends, from the times `run:end` carries.
@@ -174,6 +178,16 @@ export function instrumentScheduler(scheduler: Scheduler, options?: TracingOptio
       const span = spans.get(key)?.span ?? startRunSpan(tracer, event, event.startedAt, event.latenessMs);
       spans.delete(key);
       endRunSpan(span, event);
+    }),
+    scheduler.on('tick', (event) => {
+      // A claim that failed never becomes a run: it gets a span of its own, so the failure is traced.
+      if (event.reason !== 'claim-failed' && event.reason !== 'claim-timeout' && event.reason !== 'coordinator-unavailable') return;
+      const span = tracer.startSpan(`claim ${event.job}`, {
+        kind: SpanKind.INTERNAL,
+        attributes: { [ATTR.job]: event.job, [ATTR.tick]: event.tick, [ATTR.tickId]: event.tickId, [ATTR.scheduledAt]: event.scheduledAt.toISOString(), [ATTR.manual]: event.manual, [ATTR.claimReason]: event.reason },
+      }, ROOT_CONTEXT);
+      span.setStatus({ code: SpanStatusCode.ERROR, message: `tick skipped: ${event.reason}` });
+      span.end();
     }),
     scheduler.on('job:state', (event) => {
       // stop() clears every listener once it has waited: runs still in flight then never report an end.

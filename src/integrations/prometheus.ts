@@ -73,6 +73,8 @@ const PREFIX = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
  * | `tickguard_runs_in_flight` | gauge | `job` |
  * | `tickguard_runs_stuck` | gauge | `job` — in-flight runs past `stuckAfter` |
  * | `tickguard_jobs` | gauge | `state` (active, paused, done, removed) |
+ * | `tickguard_ticks_not_run_total` | counter | `job`, `result` (skipped, dropped, missed), `reason` (busy, paused, claimed-elsewhere, claim-failed, claim-timeout, coordinator-unavailable, …) |
+ * | `tickguard_runs_aborted_total` | counter | `job`, `cause` (timeout, cancel-other, stop, remove, lease-lost) |
  *
  * A buffered tick is counted once as `buffered` and once more when it is `started` or `dropped`.
  *
@@ -110,6 +112,8 @@ export function registerMetrics(scheduler: Scheduler, options?: MetricsOptions):
     inFlight: `${prefix}runs_in_flight`,
     stuck: `${prefix}runs_stuck`,
     jobs: `${prefix}jobs`,
+    notRun: `${prefix}ticks_not_run_total`,
+    aborted: `${prefix}runs_aborted_total`,
   };
   const names = Object.values(name);
   // Checked up front so that a refused call registers nothing.
@@ -133,6 +137,8 @@ export function registerMetrics(scheduler: Scheduler, options?: MetricsOptions):
   const runs = new Counter({ name: name.runs, help: 'Runs that ended, by outcome (a run is one tick, retries included).', labelNames: ['job', 'outcome'] as const, registers });
   const ticks = new Counter({ name: name.ticks, help: 'Ticks by what became of them; a buffered tick is counted again when started or dropped.', labelNames: ['job', 'result'] as const, registers });
   const duration = new Histogram({ name: name.duration, help: 'Duration of runs, from the first attempt\'s start to the end, retries and backoff included.', labelNames: ['job'] as const, buckets: durationBuckets, registers });
+  const notRun = new Counter({ name: name.notRun, help: 'Ticks that did not run, by result and reason (busy, paused, claimed elsewhere, claim failed…).', labelNames: ['job', 'result', 'reason'] as const, registers });
+  const aborted = new Counter({ name: name.aborted, help: 'Runs whose signal was aborted, by cause (timeout, stop, lease-lost…).', labelNames: ['job', 'cause'] as const, registers });
   const lateness = new Histogram({ name: name.lateness, help: 'Start of a scheduled run minus its due time.', labelNames: ['job'] as const, buckets: latenessBuckets, registers });
   const inFlight = new Gauge({
     name: name.inFlight, help: 'Runs in flight.', labelNames: ['job'] as const, registers,
@@ -176,6 +182,7 @@ export function registerMetrics(scheduler: Scheduler, options?: MetricsOptions):
     scheduler.on('tick', (event) => {
       initJob(event.job);
       ticks.inc({ job: event.job, result: event.result }, event.count);
+      if (event.reason !== undefined) notRun.inc({ job: event.job, result: event.result, reason: event.reason }, event.count);
     }),
     scheduler.on('run:start', (event) => {
       // A retry's or a manual tick's lateness says nothing about the schedule keeping time.
@@ -186,10 +193,11 @@ export function registerMetrics(scheduler: Scheduler, options?: MetricsOptions):
       initJob(event.job);
       runs.inc({ job: event.job, outcome: event.outcome });
       duration.observe({ job: event.job }, event.durationMs / 1000);
+      if (event.abortCause !== undefined) aborted.inc({ job: event.job, cause: event.abortCause });
     }),
   ];
 
-  const ours: readonly unknown[] = [runs, ticks, duration, lateness, inFlight, stuck, jobs];
+  const ours: readonly unknown[] = [runs, ticks, duration, lateness, inFlight, stuck, jobs, notRun, aborted];
   let registered = true;
   const unregister = (): void => {
     if (!registered) return;

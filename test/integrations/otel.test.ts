@@ -212,6 +212,41 @@ describe('instrumentScheduler: failures', () => {
   });
 });
 
+describe('instrumentScheduler: coordination', () => {
+  it('traces a failed claim as an ERROR span of its own, and a lost lease as the run\'s abort cause', async () => {
+    const clock = new TestClock(T0);
+    let claims = 0;
+    const scheduler = createScheduler({
+      clock,
+      claimTimeout: '200ms',
+      coordinator: {
+        claim: () => {
+          claims += 1;
+          if (claims === 1) throw new Error('store down');
+          if (claims === 2) return new Promise<never>(() => {});
+          const lost = new AbortController();
+          // The store loses the lease 300 ms into the run.
+          clock.sleep(300).then(() => lost.abort(), () => {});
+          return { token: claims, expiresAt: new Date(clock.wallNow() + 30_000), lost: lost.signal, renew: async () => true, release: async () => {} };
+        },
+      },
+    });
+    const tracing = instrumentScheduler(scheduler, { tracer });
+    cleanups.push(() => tracing.uninstrument());
+    scheduler.add({ name: 'sync', fixedRate: '1s', coordination: 'exclusive', maxRuns: 1, run: async (ctx) => clock.sleep(2_000, ctx.signal) });
+    await clock.advance(4_000);
+
+    const claimSpans = exporter.getFinishedSpans().filter((span) => span.name === 'claim sync');
+    expect(claimSpans.map((span) => [span.attributes[ATTR.claimReason], span.status.code])).toEqual([
+      ['claim-failed', SpanStatusCode.ERROR],
+      ['claim-timeout', SpanStatusCode.ERROR],
+    ]);
+    const runs = exporter.getFinishedSpans().filter((span) => span.name === 'run sync');
+    expect(runs.map((span) => [span.attributes[ATTR.outcome], span.attributes[ATTR.abortCause]])).toEqual([['aborted', 'lease-lost']]);
+    await stop(clock, scheduler);
+  });
+});
+
 describe('instrumentScheduler: context', () => {
   it('wrap() runs the task with its run span active, so spans of the task are its children', async () => {
     const { clock, scheduler, tracing } = setup();

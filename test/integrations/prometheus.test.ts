@@ -284,7 +284,7 @@ describe('registerMetrics: registration', () => {
     expect(hasMetric(samples, 'tickguard_runs_total')).toBe(false);
     expect(ma.names).toEqual([
       'billing_runs_total', 'billing_ticks_total', 'billing_run_duration_seconds', 'billing_schedule_lateness_seconds',
-      'billing_runs_in_flight', 'billing_runs_stuck', 'billing_jobs',
+      'billing_runs_in_flight', 'billing_runs_stuck', 'billing_jobs', 'billing_ticks_not_run_total', 'billing_runs_aborted_total',
     ]);
     await stop(clock, a);
     await stop(clock, b);
@@ -330,7 +330,7 @@ describe('registerMetrics: registration', () => {
     {
       using metrics = registerMetrics(scheduler, { registry });
       expect(metrics.registry).toBe(registry);
-      expect(registry.getMetricsAsArray()).toHaveLength(7);
+      expect(registry.getMetricsAsArray()).toHaveLength(9);
     }
     expect(registry.getMetricsAsArray()).toHaveLength(0);
   });
@@ -358,5 +358,39 @@ describe('registerMetrics: registration', () => {
     expect(() => registerMetrics(scheduler, { registry: {} as never })).toThrow(/Expected `registry` to be a prom-client Registry/);
     expect(() => registerMetrics({} as never)).toThrow(/first argument of registerMetrics\(\) to be a scheduler/);
     expect(registry.getMetricsAsArray()).toHaveLength(0);
+  });
+});
+
+describe('registerMetrics: why ticks did not run, and why runs were aborted', () => {
+  it('counts skips by reason — claims included — and aborts by cause', async () => {
+    const clock = new TestClock(T0);
+    let claims = 0;
+    const scheduler = createScheduler({
+      clock,
+      claimTimeout: '200ms',
+      coordinator: {
+        claim: () => {
+          claims += 1;
+          if (claims === 1) return null; // another replica has it
+          if (claims === 2) throw new Error('store down');
+          if (claims === 3) return new Promise<never>(() => {}); // never answers
+          return true;
+        },
+      },
+    });
+    const registry = new Registry();
+    const metrics = registerMetrics(scheduler, { registry });
+    cleanups.push(() => metrics.unregister());
+    scheduler.add({ name: 'coordinated', fixedRate: '1s', run: () => {} });
+    scheduler.add({ name: 'slow', fixedRate: '1s', timeout: '300ms', coordination: 'local', run: ({ signal }) => clock.sleep(5_000, signal) });
+    await clock.advance(5_000);
+    const samples = await scrape(registry);
+    const notRun = (job: string, result: string, reason: string) => valueOf(samples, 'tickguard_ticks_not_run_total', { job, result, reason });
+    expect(notRun('coordinated', 'skipped', 'claimed-elsewhere')).toBe(1);
+    expect(notRun('coordinated', 'skipped', 'claim-failed')).toBe(1);
+    expect(notRun('coordinated', 'skipped', 'claim-timeout')).toBe(1);
+    expect(valueOf(samples, 'tickguard_runs_total', { job: 'coordinated', outcome: 'success' })).toBe(2);
+    expect(valueOf(samples, 'tickguard_runs_aborted_total', { job: 'slow', cause: 'timeout' })).toBe(4);
+    await stop(clock, scheduler);
   });
 });
