@@ -255,7 +255,11 @@ export class JobImpl implements ExecutorHost, TickerHost {
     if (abort) this.executor.abortRuns('remove');
     this.#releaseIfIdle();
     return this.#owner.drain(runs, timeoutMs, overdue + dropped, claims, (stillRunning) => {
+      if (stillRunning.length === 0) return;
+      // Given up on: nothing of the removed job stays armed — its timers, nor its lease renewals
+      // (a lease then expires on its own; the fencing token guards against the run left behind).
       for (const run of stillRunning) run.abandon();
+      this.executor.close();
     });
   }
 

@@ -11,7 +11,7 @@ import { ClaimTimeoutError, toError } from '../errors.js';
 import type { PendingClaimView } from '../snapshot.js';
 import type { ClaimRequest, Lease } from './contract.js';
 import { failureOf, verdictOf, type ClaimVerdict } from './claim-result.js';
-import { thenOf } from '../thenable.js';
+import { PROMISE_THEN, thenOf } from '../thenable.js';
 
 /** Receives a claim's verdict, once. */
 export type ClaimSettled = (claim: PendingClaim, verdict: ClaimVerdict) => void;
@@ -47,12 +47,16 @@ export class PendingClaim extends QueueEntry {
     }
     let then: ReturnType<typeof thenOf>;
     try {
-      then = answer instanceof Promise ? undefined : thenOf(answer);
+      then = thenOf(answer);
+      if (then === PROMISE_THEN) {
+        PROMISE_THEN.call(answer, (value: unknown) => this.#answered(value), (error: unknown) => this.#failed(error));
+        return;
+      }
     } catch (error) {
       this.#settle(failureOf(error));
       return;
     }
-    if (answer instanceof Promise || then !== undefined) {
+    if (then !== undefined) {
       Promise.resolve(answer as PromiseLike<unknown>).then((value: unknown) => this.#answered(value), (error: unknown) => this.#failed(error));
     } else {
       this.#answered(answer);

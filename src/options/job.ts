@@ -146,7 +146,7 @@ function shared(policy: JobPolicy): JobPolicy {
 
 function onlyFor(raw: Record<string, unknown>, option: string, kind: ScheduleKind, kinds: readonly ScheduleKind[], job: string): void {
   if (raw[option] === undefined || kinds.includes(kind)) return;
-  throw new InvalidOptionError(option, raw[option], `\`${option}\` applies to ${kinds.map((k) => `\`${k}\``).join(' and ')} schedules only; job ${job} uses \`${kind}\``);
+  throw new InvalidOptionError(option, raw[option], `\`${option}\` applies to ${kinds.map((k) => `\`${k}\``).join(' and ')} schedules only; job ${job} uses \`${kind}\`, got ${describeValue(raw[option])}`);
 }
 
 function validateCoordination(value: unknown, schedule: Schedule, context: JobContext, job: string): CoordinationMode {
@@ -156,7 +156,7 @@ function validateCoordination(value: unknown, schedule: Schedule, context: JobCo
     throw new InvalidOptionError('coordination', value, `\`coordination: '${mode}'\` needs a coordinator: pass createScheduler({ coordinator }) (job ${job})`);
   }
   if (mode === 'per-tick' && schedule.chained) {
-    throw new InvalidOptionError('coordination', value, `A fixedDelay job has no shared slots, so it cannot be coordinated per tick: use 'exclusive' (one replica leads the job) or 'local' (job ${job})`);
+    throw new InvalidOptionError('coordination', value, `Expected \`coordination\` of fixedDelay job ${job} to be 'exclusive' (one replica leads the job) or 'local', got 'per-tick': a fixedDelay job has no shared slots to claim per tick`);
   }
   return mode;
 }

@@ -6,7 +6,7 @@
  * closure or promise being made for it.
  */
 import { toError } from '../errors.js';
-import { thenOf } from '../thenable.js';
+import { PROMISE_THEN, thenOf } from '../thenable.js';
 
 /** Receives how an attempt's task settled. */
 export interface TaskTarget {
@@ -20,14 +20,17 @@ export function callTask<C>(task: (ctx: C) => unknown, ctx: C, target: TaskTarge
   try {
     result = task(ctx);
     // Reading `.then` runs user code too (a getter, a Proxy trap): it fails the attempt like a throw.
-    then = result instanceof Promise ? undefined : thenOf(result);
+    then = thenOf(result);
+    if (then === PROMISE_THEN) {
+      // A plain promise: subscribed to directly (a proxied one throws here, failing the attempt).
+      PROMISE_THEN.call(result, () => target.taskSettled(attempt, undefined), (error: unknown) => target.taskSettled(attempt, toError(error)));
+      return;
+    }
   } catch (error) {
     target.taskSettled(attempt, toError(error));
     return;
   }
-  if (result instanceof Promise) {
-    result.then(() => target.taskSettled(attempt, undefined), (error: unknown) => target.taskSettled(attempt, toError(error)));
-  } else if (then !== undefined) {
+  if (then !== undefined) {
     // A foreign thenable is adopted through a native promise, which calls back at most once.
     new Promise<unknown>((resolve, reject) => {
       then.call(result, resolve, reject);
