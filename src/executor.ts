@@ -226,7 +226,7 @@ export class Executor implements RunHost {
     const claiming = this.#stage?.pending ?? 0;
     if (this.#started + claiming >= policy.maxRuns) return this.#endTick(tick, 'skipped', 'done');
     if (this.#stage === undefined || policy.coordination === 'local') {
-      this.#launch(tick, undefined);
+      this.#launch(tick, undefined, NaN);
       return;
     }
     this.#stage.claim(tick);
@@ -250,7 +250,7 @@ export class Executor implements RunHost {
     else if (!this.#hasFreeSlot()) refused = ['skipped', 'busy'];
     else if (this.#started >= policy.maxRuns) refused = ['skipped', 'done'];
     if (refused === undefined) {
-      this.#launch(tick, verdict.lease);
+      this.#launch(tick, verdict.lease, verdict.sentAt);
       return;
     }
     if (verdict.lease !== undefined) this.#stage?.unused(verdict.lease);
@@ -258,7 +258,8 @@ export class Executor implements RunHost {
     this.pump();
   }
 
-  #launch(tick: Tick, lease: Lease | undefined): void {
+  /** Starts the run of `tick`, holding `lease` (won by a claim sent at `claimSentAt`) when coordinated. */
+  #launch(tick: Tick, lease: Lease | undefined, claimSentAt: number): void {
     const host = this.#host;
     const config = host.config;
     this.#started += 1;
@@ -266,7 +267,7 @@ export class Executor implements RunHost {
     if (this.#run === undefined) this.#run = run;
     else (this.#moreRuns ??= new Set()).add(run);
     this.#runCount += 1;
-    this.#stage?.runStarted(run);
+    this.#stage?.runStarted(run, claimSentAt);
     this.#emitTick(tick, 'started', undefined);
     if (this.#started >= config.policy.maxRuns) host.maxRunsReached();
     run.start();

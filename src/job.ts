@@ -228,17 +228,16 @@ export class JobImpl implements ExecutorHost, TickerHost {
         throw new JobDoneError(this.name, `Job ${JSON.stringify(this.name)} is done (${this.#doneReason === 'max-runs' ? `maxRuns ${this.#config.policy.maxRuns} reached` : 'its schedule ended'}); revive it with a new schedule${this.#doneReason === 'max-runs' ? ' or a maxRuns above ' + started : ''}, or remove it`);
       }
     }
-    const previous = this.#config.schedule;
     this.#config = next;
     if (revive) {
       this.#transition('active', 'updated');
-      this.#ticker.rebase(previous);
+      this.#ticker.rebase();
     } else if (resume) {
       // A higher maxRuns arrived while the last run was still going: the schedule goes on.
       this.#finishing = false;
-      this.#ticker.rebase(previous);
+      this.#ticker.rebase();
     } else if (scheduleChanged && !this.#finishing) {
-      this.#ticker.rebase(previous);
+      this.#ticker.rebase();
     }
     if (this.executor.started >= next.policy.maxRuns) this.maxRunsReached();
     this.executor.configChanged();

@@ -18,7 +18,6 @@ import type { JobConfig } from './options/job.js';
 import type { JobState } from './snapshot.js';
 import type { Tick } from './tick.js';
 import type { Executor } from './executor.js';
-import type { Schedule } from './schedules/schedule.js';
 import { QueueEntry } from './timer-queue.js';
 import { catchUp } from './schedules/catch-up.js';
 import { levelEnabled, type Logger } from './logger.js';
@@ -67,6 +66,8 @@ export class Ticker extends QueueEntry {
   #start: StartTick | undefined;
   /** fixedDelay's chain, made for fixedDelay jobs only. */
   #chain: Chain | undefined;
+  /** Wall-clock due time of the last scheduled tick that fired (0: none yet): a new schedule continues after it. */
+  #lastDue = 0;
 
   constructor(host: TickerHost) {
     super();
@@ -127,6 +128,7 @@ export class Ticker extends QueueEntry {
       const due = this.#due;
       this.#due = NaN;
       const tick = executor.newTick(timeLine.wallAt(due), false, due, false);
+      this.#lastDue = tick.due;
       this.#chainState().tick = tick;
       executor.submit(tick);
       return;
@@ -150,6 +152,7 @@ export class Ticker extends QueueEntry {
         ? 'the wall clock jumped ahead past their due time'
         : 'the event loop was blocked past their due time');
     }
+    this.#lastDue = fire;
     const tick = executor.newTick(fire, false, timeLine.monotonicAt(fire), true);
     if (next !== null) this.#arm(next);
     else this.#due = NaN;
@@ -160,6 +163,7 @@ export class Ticker extends QueueEntry {
   #fireStart(start: StartTick): void {
     const host = this.#host;
     this.#start = undefined;
+    if (start.shared) this.#lastDue = start.due;
     const tick = host.executor.newTick(start.due, false, start.queueDue, start.shared);
     if (host.config.schedule.chained) this.#chainState().tick = tick;
     else if (!Number.isNaN(this.#due)) this.#arm(this.#due);
@@ -183,16 +187,14 @@ export class Ticker extends QueueEntry {
   }
 
   /**
-   * A new schedule (or a job revived by `update()`) continues from the last tick of `previous`:
+   * A new schedule (or a job revived by `update()`) continues from the last tick that fired:
    * never before now, never repeating it. A fixedDelay run in flight arms the next tick itself
    * when it ends, with the new delay; without one, the new delay counts from the last run's end.
    */
-  rebase(previous: Schedule): void {
+  rebase(): void {
     const host = this.#host;
     const { engine, config } = host;
     const schedule = config.schedule;
-    // The last tick that fired: the slot before the pending one (a timetable has no other record of it).
-    const lastDue = previous.chained || Number.isNaN(this.#due) ? null : previous.latest(this.#due - 1);
     this.cancel();
     if (schedule.chained) {
       if (this.#chain?.tick !== undefined) return;
@@ -202,7 +204,7 @@ export class Ticker extends QueueEntry {
       return;
     }
     if (this.#chain !== undefined) this.#chain.tick = undefined;
-    const next = schedule.next(Math.max(lastDue ?? -Infinity, engine.clock.wallNow() - 1));
+    const next = schedule.next(Math.max(this.#lastDue, engine.clock.wallNow() - 1));
     if (next === null) host.scheduleEnded();
     else this.#arm(next);
   }

@@ -15,7 +15,7 @@ import {
 } from '../src/index.js';
 import { registerMetrics } from '../src/integrations/prometheus.js';
 import { createAdminHandler } from '../src/integrations/http.js';
-import { T0 } from './helpers.js';
+import { T0, thrown } from './helpers.js';
 
 const run = (): void => {};
 
@@ -30,15 +30,6 @@ function mentions(message: string, value: unknown): boolean {
   return message.includes(quoted(value)) || (typeof value === 'string' && message.includes(`'${value}'`));
 }
 
-/** Whatever `fn` throws (or a marker error when it throws nothing). */
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (error) {
-    return error;
-  }
-  return new Error('expected a throw, got none');
-}
 
 interface Refusal {
   readonly type: typeof InvalidOptionError;

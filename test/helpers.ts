@@ -51,3 +51,13 @@ export function concurrency(): { track<T>(work: () => Promise<T>): Promise<T>; r
     },
   };
 }
+
+/** Whatever `fn` throws (or a marker error when it throws nothing), for assertions on the error itself. */
+export function thrown(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (error) {
+    return error;
+  }
+  return new Error('expected a throw, got none');
+}

@@ -4,7 +4,24 @@
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { createScheduler, TestClock, type JobUpdate, type OverlapPolicy, type RunContext, type TriggerResult } from '../src/index.js';
+import {
+  CoordinatorUnavailableError,
+  createMemoryCoordinator,
+  createScheduler,
+  MemoryCoordinationStore,
+  TestClock,
+  type ClaimOptions,
+  type ClaimRequest,
+  type ClaimResult,
+  type Coordinator,
+  type JobUpdate,
+  type Lease,
+  type OverlapPolicy,
+  type RunContext,
+  type RunOutcome,
+  type TimerHandle,
+  type TriggerResult,
+} from '../src/index.js';
 
 const T0 = Date.parse('2026-01-01T00:00:00Z');
 
@@ -158,6 +175,261 @@ async function scenario(withUpdates: boolean, config: JobConfigValue, plans: Tas
 const plansArb = fc.array(fc.record({ duration: fc.integer({ min: 0, max: 1_500 }), behavior }), { minLength: 1, maxLength: 12 });
 const stopArb = fc.record({ abort: fc.boolean(), timeout: fc.integer({ min: 0, max: 3_000 }) });
 
+// ─── property 4: a coordinator that misbehaves ─────────────────────────────────────────
+
+/**
+ * What the chaos coordinator does with one claim. Grants go through a MemoryCoordinationStore on
+ * the TestClock, so per-tick records, exclusive leases, expiry and fencing are real.
+ *  - grant: the store's answer (lease with the store's `lost` signal, or null); grant-no-lost: the
+ *    same lease without `lost`, as a store that cannot push gives.
+ *  - null / false / true: vetoes (claimed elsewhere, v1 not-claimed) and a v1 win without a lease.
+ *  - throw / unavailable / reject: the claim fails (sync throw, CoordinatorUnavailableError, rejection).
+ *  - hang: never settles (no clock timer: a never-resolving promise).
+ *  - late: the store is asked after `delay` (often past claimTimeout, or after stop) and that answer delivered.
+ *  - slow-answer: the store grants at once, the answer arrives after `delay` (lease without `lost`).
+ *  - renew-false / renew-reject: a lease whose renewals are refused / fail as an unreachable store's.
+ *  - lost-later: a lease whose `lost` signal aborts `delay` after the grant.
+ * Late answers ignore the claim's signal on purpose: the engine must give back what it no longer wants.
+ */
+type ChaosBehavior =
+  | 'grant' | 'grant-no-lost' | 'null' | 'false' | 'true' | 'throw' | 'unavailable' | 'reject' | 'hang'
+  | 'late' | 'slow-answer' | 'renew-false' | 'renew-reject' | 'lost-later';
+interface ChaosPlan { behavior: ChaosBehavior; delay: number }
+
+/** A lease the chaos coordinator granted, and what the engine did with it. */
+interface GrantedLease {
+  readonly tickId: string;
+  readonly token: number;
+  /** Whether the engine was handed it (a late answer may still be on its way at the end). */
+  delivered: boolean;
+  readonly releases: (RunOutcome | 'not-run')[];
+}
+
+function isLease(value: unknown): value is Lease {
+  return typeof value === 'object' && value !== null && typeof (value as { token?: unknown }).token === 'number';
+}
+
+class ChaosCoordinator implements Coordinator {
+  readonly granted: GrantedLease[] = [];
+  readonly #clock: TestClock;
+  readonly #memory: Coordinator;
+  readonly #plans: readonly ChaosPlan[];
+  /** Timers this coordinator armed that have not fired: the only ones allowed to outlive stop(). */
+  readonly #timers = new Set<TimerHandle>();
+  #claims = 0;
+
+  constructor(clock: TestClock, store: MemoryCoordinationStore, plans: readonly ChaosPlan[]) {
+    this.#clock = clock;
+    this.#memory = createMemoryCoordinator({ store });
+    this.#plans = plans;
+  }
+
+  get armedTimers(): number {
+    return this.#timers.size;
+  }
+
+  claim(request: ClaimRequest, { ttlMs }: ClaimOptions): ClaimResult | Promise<ClaimResult> {
+    const plan = this.#plans[this.#claims++ % this.#plans.length]!;
+    switch (plan.behavior) {
+      case 'grant': return this.#deliver(this.#grant(request, ttlMs, 'store-lost'));
+      case 'grant-no-lost': return this.#deliver(this.#grant(request, ttlMs, 'no-lost'));
+      case 'null': return null;
+      case 'false': return false;
+      case 'true': return true;
+      case 'throw': throw new Error('chaos: claim threw');
+      case 'unavailable': throw new CoordinatorUnavailableError('chaos: store unreachable');
+      case 'reject': return Promise.reject(new Error('chaos: claim rejected'));
+      case 'hang': return new Promise<ClaimResult>(() => {});
+      case 'late':
+        return new Promise<ClaimResult>((resolve) => this.#after(plan.delay, () => resolve(this.#deliver(this.#grant(request, ttlMs, 'store-lost')))));
+      case 'slow-answer': {
+        const lease = this.#grant(request, ttlMs, 'no-lost');
+        return new Promise<ClaimResult>((resolve) => this.#after(plan.delay, () => resolve(this.#deliver(lease))));
+      }
+      case 'renew-false': return this.#deliver(this.#grant(request, ttlMs, 'renew-false'));
+      case 'renew-reject': return this.#deliver(this.#grant(request, ttlMs, 'renew-reject'));
+      case 'lost-later': {
+        const lost = new AbortController();
+        const lease = this.#grant(request, ttlMs, lost.signal);
+        if (lease !== null) this.#after(plan.delay, () => lost.abort(new Error('chaos: lease lost')));
+        return this.#deliver(lease);
+      }
+    }
+  }
+
+  #after(ms: number, fn: () => void): void {
+    const handle = this.#clock.setTimer(() => {
+      this.#timers.delete(handle);
+      fn();
+    }, ms);
+    this.#timers.add(handle);
+  }
+
+  #deliver(lease: Lease | null): Lease | null {
+    if (lease !== null) this.granted.find((g) => g.token === lease.token)!.delivered = true;
+    return lease;
+  }
+
+  #grant(request: ClaimRequest, ttlMs: number, how: 'store-lost' | 'no-lost' | 'renew-false' | 'renew-reject' | AbortSignal): Lease | null {
+    // A fresh signal: the store answers whatever the engine meanwhile gave up on.
+    const inner = this.#memory.claim(request, { signal: new AbortController().signal, ttlMs });
+    if (!isLease(inner)) return null;
+    const record: GrantedLease = { tickId: request.tickId, token: inner.token, delivered: false, releases: [] };
+    this.granted.push(record);
+    const lost = how === 'store-lost' ? inner.lost : how instanceof AbortSignal ? how : undefined;
+    return {
+      token: inner.token,
+      get expiresAt() {
+        return inner.expiresAt;
+      },
+      ...(lost === undefined ? {} : { lost }),
+      renew: how === 'renew-false'
+        ? async () => false
+        : how === 'renew-reject'
+          ? async () => { throw new CoordinatorUnavailableError('chaos: store unreachable'); }
+          : () => inner.renew(),
+      release: async (outcome) => {
+        record.releases.push(outcome);
+        await inner.release(outcome);
+      },
+    };
+  }
+}
+
+const chaosBehavior = fc.oneof(
+  { arbitrary: fc.constantFrom<ChaosBehavior>('grant', 'grant-no-lost'), weight: 6 },
+  { arbitrary: fc.constantFrom<ChaosBehavior>('null', 'false', 'true', 'throw', 'unavailable', 'reject', 'hang'), weight: 4 },
+  { arbitrary: fc.constantFrom<ChaosBehavior>('late', 'slow-answer', 'renew-false', 'renew-reject', 'lost-later'), weight: 6 },
+);
+const chaosPlansArb = fc.array(fc.record({ behavior: chaosBehavior, delay: fc.integer({ min: 0, max: 12_000 }) }), { minLength: 1, maxLength: 12 });
+
+const chaosJobConfig = fc.record({
+  period: fc.integer({ min: 10, max: 500 }),
+  coordination: fc.constantFrom<'per-tick' | 'exclusive'>('per-tick', 'exclusive'),
+  overlap: policy,
+  maxConcurrency: fc.integer({ min: 1, max: 3 }),
+  maxBuffered: fc.integer({ min: 1, max: 4 }),
+  timeout: fc.option(fc.integer({ min: 5, max: 800 }), { nil: undefined }),
+  attempts: fc.integer({ min: 1, max: 3 }),
+  backoff: fc.integer({ min: 0, max: 100 }),
+  claimTimeout: fc.integer({ min: 5, max: 3_000 }),
+}).chain((config) => fc.oneof(
+  fc.integer({ min: 30, max: 5_000 }),
+  // A whole number of periods, as in the common `fixedRate: '10s', leaseTtl: '30s'`: a lease then
+  // runs out exactly when a tick is due.
+  fc.integer({ min: 3, max: 10 }).map((k) => k * config.period),
+).map((leaseTtl) => ({
+  ...config,
+  leaseTtl,
+  // An exclusive job's lease admits one run, in this process too: maxConcurrency above 1 is refused.
+  maxConcurrency: config.coordination === 'exclusive' ? 1 : config.maxConcurrency,
+})));
+/** Like {@link actions} without updates, with time moving more often and resumes as frequent as pauses. */
+const chaosActions: fc.Arbitrary<Action[]> = fc.array(fc.oneof(
+  { arbitrary: fc.integer({ min: 1, max: 2_000 }).map((ms) => ({ kind: 'advance', ms }) as const), weight: 5 },
+  { arbitrary: fc.integer({ min: 1, max: 3_000 }).map((ms) => ({ kind: 'stall', ms }) as const), weight: 1 },
+  { arbitrary: fc.constant({ kind: 'trigger' } as const), weight: 2 },
+  { arbitrary: fc.constant({ kind: 'pause' } as const), weight: 1 },
+  { arbitrary: fc.constant({ kind: 'resume' } as const), weight: 1 },
+), { minLength: 1, maxLength: 40 });
+type ChaosJobConfig = JobConfigValue & { coordination: 'per-tick' | 'exclusive'; leaseTtl: number; claimTimeout: number };
+
+async function chaosScenario(config: ChaosJobConfig, plans: TaskPlan[], chaos: ChaosPlan[], steps: Action[], stop: { abort: boolean; timeout: number }) {
+  const clock = new TestClock(T0);
+  const coordinator = new ChaosCoordinator(clock, new MemoryCoordinationStore(clock), chaos);
+  const scheduler = createScheduler({ clock, coordinator, claimTimeout: config.claimTimeout });
+  const h: Harness = { clock, starts: [], violations: [], stoppedAt: undefined };
+  const tickEvents: { result: string; count: number; manual: boolean; tickId: string }[] = [];
+  const outcomes = new Map<string, RunOutcome>();
+  scheduler.on('tick', (e) => tickEvents.push({ result: e.result, count: e.count, manual: e.manual, tickId: e.tickId }));
+  scheduler.on('run:end', (e) => outcomes.set(e.tickId, e.outcome));
+  const body = task(h, plans, () => config.maxConcurrency);
+  // Exclusive: a run holding a lease is live from its attempt's start until the attempt settles or
+  // its signal aborts (it was told to stop: lease lost, timeout, stop). Two live leased runs = overlap.
+  const exclusive = config.coordination === 'exclusive';
+  const live = new Set<number>();
+  const run = (ctx: RunContext): Promise<void> => {
+    const token = ctx.lease?.token;
+    if (!exclusive || token === undefined) return body(ctx);
+    if (live.size > 0) h.violations.push(`exclusive runs overlap: token ${token} started at ${clock.now() - T0} while ${[...live].join(', ')} live`);
+    live.add(token);
+    const end = () => void live.delete(token);
+    ctx.signal.addEventListener('abort', end, { once: true });
+    const settled = body(ctx);
+    settled.then(end, end);
+    return settled;
+  };
+  const job = scheduler.add({
+    name: 'chaos',
+    fixedRate: config.period,
+    coordination: config.coordination,
+    leaseTtl: config.leaseTtl,
+    overlap: config.overlap,
+    maxConcurrency: config.maxConcurrency,
+    ...(config.overlap === 'buffer-all' ? { maxBuffered: config.maxBuffered } : {}),
+    ...(config.timeout === undefined ? {} : { timeout: config.timeout }),
+    retry: { attempts: config.attempts, backoff: config.backoff },
+    run,
+  });
+  const accountFor = (when: string) => {
+    const snapshot = job.inspect();
+    const c = snapshot.counters;
+    // A tick whose claim is out is in none of the counters yet: it holds a slot (`claiming`).
+    if (c.started + c.skipped + c.dropped + c.missed + snapshot.buffered + snapshot.claiming !== c.ticks) {
+      h.violations.push(`${when}: ticks not accounted for: ${JSON.stringify(c)} buffered=${snapshot.buffered} claiming=${snapshot.claiming}`);
+    }
+  };
+  for (const step of steps) {
+    switch (step.kind) {
+      case 'advance': await clock.advance(step.ms); break;
+      case 'stall': clock.blockFor(step.ms); await clock.flush(); break;
+      case 'trigger': void job.trigger(); break;
+      case 'pause': job.pause(); break;
+      case 'resume': job.resume(); break;
+      case 'update': break;
+    }
+    accountFor(`after ${step.kind}`);
+  }
+  const startsBeforeStop = h.starts.length;
+  const inFlightAtStop = job.inspect().inFlight;
+  const stopping = scheduler.stop({ abort: stop.abort, timeout: stop.timeout });
+  h.stoppedAt = clock.now();
+  const stopReturned = h.starts.length;
+  await clock.advance(stop.timeout + 10_000);
+  const report = await stopping;
+  return { h, scheduler, clock, coordinator, tickEvents, outcomes, report, startsBeforeStop, stopReturned, inFlightAtStop };
+}
+
+const exclusiveJob: ChaosJobConfig = {
+  period: 10, coordination: 'exclusive', overlap: 'skip', maxConcurrency: 1, maxBuffered: 1, timeout: undefined,
+  attempts: 1, backoff: 0, leaseTtl: 30, claimTimeout: 5,
+};
+/** Cases found by this property, run first on every run (shrunk; see the test's comments for what each shows). */
+const CHAOS_EXAMPLES: [ChaosJobConfig, TaskPlan[], ChaosPlan[], Action[], { abort: boolean; timeout: number }][] = [
+  // A lease whose renewals fail runs out at 40 ms, exactly when a tick is due: the tick's claim,
+  // answered synchronously, starts a second run before the first run's lease is declared lost.
+  [exclusiveJob, [{ duration: 31, behavior: 'ok' }], [{ behavior: 'renew-reject', delay: 0 }, { behavior: 'null', delay: 0 }],
+    [{ kind: 'advance', ms: 10 }, { kind: 'trigger' }, { kind: 'advance', ms: 30 }, { kind: 'resume' }], { abort: false, timeout: 0 }],
+  // The event loop stalls past the lease's TTL: on waking, the overdue tick starts a second run
+  // before the first run's (expired) lease is declared lost.
+  [exclusiveJob, [{ duration: 3, behavior: 'ok' }], [{ behavior: 'grant-no-lost', delay: 0 }],
+    [{ kind: 'stall', ms: 638 }, { kind: 'stall', ms: 30 }, { kind: 'advance', ms: 1 }], { abort: false, timeout: 0 }],
+  // The store grants the 40 ms tick at once (lease until 290 ms) but the answer arrives at 240 ms:
+  // the run's lease is reckoned from 240 ms, so it is still live when the 320 ms tick wins a new one.
+  [{ ...exclusiveJob, period: 40, leaseTtl: 250, claimTimeout: 250 }, [{ duration: 1_000, behavior: 'ok' }],
+    [{ behavior: 'slow-answer', delay: 200 }, ...Array.from({ length: 7 }, () => ({ behavior: 'grant', delay: 0 }) as const)],
+    [{ kind: 'advance', ms: 1_000 }], { abort: true, timeout: 0 }],
+];
+
+/** Cases property 1 found, run first on every run. */
+const CONTRACT_EXAMPLES: [JobConfigValue, TaskPlan[], Action[], { abort: boolean; timeout: number }][] = [
+  // Two stalls, then the period changed and changed back: the second new schedule must continue
+  // after the last tick that fired (1810 ms), not from the first new schedule's timetable.
+  [{ period: 10, overlap: 'skip', maxConcurrency: 1, maxBuffered: 1, timeout: undefined, attempts: 1, backoff: 0 }, [{ duration: 0, behavior: 'ok' }],
+    [{ kind: 'stall', ms: 1075 }, { kind: 'stall', ms: 735 }, { kind: 'update', changes: { fixedRate: 11 } }, { kind: 'update', changes: { fixedRate: 10 } }, { kind: 'advance', ms: 1 }],
+    { abort: false, timeout: 0 }],
+];
+
 describe('contract properties', () => {
   it('1, 2, 5: no overlap beyond maxConcurrency, every tick accounted for, nothing starts after stop', async () => {
     await fc.assert(
@@ -187,7 +459,7 @@ describe('contract properties', () => {
         expect(report.settled + report.stillRunning.length).toBe(inFlightAtStop);
         expect(report.clean).toBe(report.stillRunning.length === 0);
       }),
-      { numRuns: Number(process.env.PROPERTY_RUNS ?? 200) },
+      { numRuns: Number(process.env.PROPERTY_RUNS ?? 200), examples: CONTRACT_EXAMPLES },
     );
   });
 
@@ -216,6 +488,44 @@ describe('contract properties', () => {
         }
       }),
       { numRuns: Number(process.env.PROPERTY_RUNS ?? 200) },
+    );
+  });
+
+  it('4: with a coordinator that vetoes, throws, hangs, resolves late (after the tick\'s deadline or after stop) or loses leases mid-run, no run overlaps, every tick is accounted for and nothing starts after stop', async () => {
+    await fc.assert(
+      fc.asyncProperty(chaosJobConfig, plansArb, chaosPlansArb, chaosActions, stopArb, async (config, plans, chaos, steps, stop) => {
+        const { h, scheduler, clock, coordinator, tickEvents, outcomes, report, startsBeforeStop, stopReturned, inFlightAtStop } = await chaosScenario(config, plans, chaos, steps, stop);
+        expect(h.violations).toEqual([]);
+        expect(stopReturned).toBe(startsBeforeStop);
+        const final = scheduler.inspect().jobs[0]!;
+        const c = final.counters;
+        const sum = (result: string) => tickEvents.filter((e) => e.result === result).reduce((n, e) => n + e.count, 0);
+        expect(sum('started')).toBe(c.started);
+        expect(sum('skipped')).toBe(c.skipped);
+        expect(sum('dropped')).toBe(c.dropped);
+        expect(sum('missed')).toBe(c.missed);
+        expect(c.started + c.skipped + c.dropped + c.missed).toBe(c.ticks);
+        expect(final.buffered).toBe(0);
+        expect(final.claiming).toBe(0);
+        expect(h.starts.filter((s) => s.attempt === 1)).toHaveLength(c.started);
+        // Each scheduled tick has one fate (buffered is a way station).
+        const scheduledIds = tickEvents.filter((e) => !e.manual && e.result !== 'missed' && e.result !== 'buffered').map((e) => e.tickId);
+        expect(new Set(scheduledIds).size).toBe(scheduledIds.length);
+        // Only timers the chaos coordinator armed itself (late answers, lost signals) may outlive stop.
+        expect(clock.pendingTimers).toBe(coordinator.armedTimers);
+        expect(report.settled + report.stillRunning.length).toBe(inFlightAtStop);
+        expect(report.clean).toBe(report.stillRunning.length === 0);
+        // Every lease handed to the engine is given back once: with its run's outcome, or 'not-run'
+        // when its tick never started (refused, timed out, abandoned at stop).
+        const started = new Set(tickEvents.filter((e) => e.result === 'started').map((e) => e.tickId));
+        for (const lease of coordinator.granted.filter((g) => g.delivered)) {
+          expect(lease.releases.length).toBeLessThanOrEqual(1);
+          if (!started.has(lease.tickId)) expect(lease.releases).toEqual(['not-run']);
+          else if (outcomes.has(lease.tickId)) expect(lease.releases).toEqual([outcomes.get(lease.tickId)]);
+          else expect(lease.releases).not.toContain('not-run');
+        }
+      }),
+      { numRuns: Number(process.env.PROPERTY_RUNS ?? 200), examples: CHAOS_EXAMPLES },
     );
   });
 });

@@ -13,17 +13,8 @@ import {
   type RunStartEvent,
   type TickEvent,
 } from '../src/index.js';
-import { offsets, setup, stopAndAdvance, T0 } from './helpers.js';
+import { offsets, setup, stopAndAdvance, T0, thrown } from './helpers.js';
 
-/** Whatever `fn` throws (or a marker error when it throws nothing). */
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (error) {
-    return error;
-  }
-  return new Error('expected a throw, got none');
-}
 
 const HOUR = 3_600_000;
 

@@ -12,6 +12,11 @@ import type { Lease } from './contract.js';
 export interface ClaimWon {
   readonly won: true;
   readonly lease: Lease | undefined;
+  /**
+   * When the claim was sent (monotonic): the lease's TTL counts from no later than this, since the
+   * store granted it after receiving the request. `NaN` when unknown.
+   */
+  readonly sentAt: number;
 }
 
 /** A claim that did not win, and why. */
@@ -26,7 +31,7 @@ export type ClaimVerdict = ClaimWon | ClaimRefused;
 
 const NOT_CLAIMED: ClaimRefused = Object.freeze({ won: false, reason: 'not-claimed' });
 const CLAIMED_ELSEWHERE: ClaimRefused = Object.freeze({ won: false, reason: 'claimed-elsewhere' });
-const WON_WITHOUT_LEASE: ClaimWon = Object.freeze({ won: true, lease: undefined });
+const WON_WITHOUT_LEASE: ClaimWon = Object.freeze({ won: true, lease: undefined, sentAt: NaN });
 
 /** Whether `value` has the shape of a {@link Lease}. */
 export function isLease(value: unknown): value is Lease {
@@ -36,12 +41,12 @@ export function isLease(value: unknown): value is Lease {
     typeof lease.renew === 'function' && typeof lease.release === 'function';
 }
 
-/** Reads a claim's resolved value. */
-export function verdictOf(value: unknown): ClaimVerdict {
+/** Reads a claim's resolved value; `sentAt` is when the claim was sent (monotonic). */
+export function verdictOf(value: unknown, sentAt: number): ClaimVerdict {
   if (value === true) return WON_WITHOUT_LEASE;
   if (value === false) return NOT_CLAIMED;
   if (value === null) return CLAIMED_ELSEWHERE;
-  if (isLease(value)) return { won: true, lease: value };
+  if (isLease(value)) return { won: true, lease: value, sentAt };
   return { won: false, reason: 'claim-failed', error: new InvalidClaimResultError(value, describeValue(value)) };
 }
 

@@ -4,15 +4,20 @@
  * coordinator says so (`renew()` resolving `false`, the lease's `lost` signal) or when no
  * renewal succeeded before the lease would expire.
  *
- * Expiry is judged conservatively on this process's monotonic line: a renewal that succeeds
- * extends the lease to `start of the request + ttl`, which is never later than the store's own
- * expiry (the store counts from when it processed the request). A renewal that fails for a
- * transient reason (the store unreachable) is retried until that deadline.
+ * Expiry is judged conservatively on this process's monotonic line: a claim or renewal that
+ * succeeds extends the lease to `when the request was sent + ttl`, which is never later than the
+ * store's own expiry (the store counts from when it processed the request), and the lease is
+ * given up a margin before that (a tenth of the TTL, at most a second), so that the run is told to
+ * stop before another replica can be granted the lease. A renewal that fails for a transient
+ * reason (the store unreachable) is retried until then.
  */
 import type { Engine } from '../engine.js';
 import { QueueEntry } from '../timer-queue.js';
 import { toError } from '../errors.js';
 import type { Lease } from './contract.js';
+
+/** The margin before expiry is a tenth of the TTL, but never more than this. */
+const MAX_MARGIN_MS = 1_000;
 
 export class LeaseKeeper extends QueueEntry {
   readonly lease: Lease;
@@ -25,13 +30,18 @@ export class LeaseKeeper extends QueueEntry {
   #stopped = false;
   readonly #lostListener = (): void => this.#lose('the coordinator reported the lease lost');
 
-  constructor(engine: Engine, lease: Lease, ttlMs: number, claimedAt: number, onLost: (why: string) => void) {
+  /** How long before the store's expiry the lease is given up. */
+  readonly #marginMs: number;
+
+  /** @param sentAt when the claim that won the lease was sent (monotonic); `NaN`: now. */
+  constructor(engine: Engine, lease: Lease, ttlMs: number, sentAt: number, onLost: (why: string) => void) {
     super();
     this.#engine = engine;
     this.lease = lease;
     this.#ttlMs = ttlMs;
     this.#onLost = onLost;
-    this.#validUntil = claimedAt + ttlMs;
+    this.#marginMs = Math.min(ttlMs / 10, MAX_MARGIN_MS);
+    this.#validUntil = (Number.isNaN(sentAt) ? engine.clock.now() : sentAt) + ttlMs - this.#marginMs;
   }
 
   /** Starts renewing; reports the lease lost at once if its signal already aborted. */
@@ -87,7 +97,7 @@ export class LeaseKeeper extends QueueEntry {
           this.#lose('the coordinator refused the renewal');
           return;
         }
-        this.#validUntil = startedAt + this.#ttlMs;
+        this.#validUntil = startedAt + this.#ttlMs - this.#marginMs;
         this.#scheduleRenewal(this.#engine.clock.now());
       },
       (error: unknown) => {

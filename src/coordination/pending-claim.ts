@@ -88,7 +88,7 @@ export class PendingClaim extends QueueEntry {
   }
 
   #answered(value: unknown): void {
-    const verdict = verdictOf(value);
+    const verdict = verdictOf(value, this.#startedAt);
     if (this.#done) {
       if (verdict.won && verdict.lease !== undefined) releaseUnused(this.#engine, verdict.lease);
       return;

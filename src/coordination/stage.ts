@@ -66,7 +66,7 @@ export class CoordinationStage {
     const leadership = this.#leadership();
     const leader = this.#leader;
     if (leadership && leader !== undefined && !leader.stopped) {
-      this.#onVerdict(tick, { won: true, lease: leader.lease });
+      this.#onVerdict(tick, { won: true, lease: leader.lease, sentAt: NaN });
       return;
     }
     const mode = host.config.policy.coordination === 'exclusive' ? 'exclusive' : 'per-tick';
@@ -78,24 +78,25 @@ export class CoordinationStage {
       mode,
       slot: tick.shared && !leadership ? tick.due : null,
     };
-    const claimedAt = host.engine.clock.now();
     const claim = new PendingClaim(host.engine, tick, (settled, verdict) => {
       this.#pending.delete(settled);
-      if (leadership && verdict.won && verdict.lease !== undefined) this.#lead(verdict.lease, claimedAt);
+      if (leadership && verdict.won && verdict.lease !== undefined) this.#lead(verdict.lease, verdict.sentAt);
       this.#onVerdict(tick, verdict);
     });
     this.#pending.add(claim);
     claim.send(request, host.config.policy.leaseTtlMs);
   }
 
-  /** A run starts holding what its claim won. */
-  runStarted(run: Run): void {
+  /** A run starts holding what its claim (sent at `sentAt`, monotonic) won. */
+  runStarted(run: Run, sentAt: number): void {
     const lease = run.heldLease;
     if (lease === undefined || this.#host.config.policy.coordination !== 'exclusive' || this.#leader?.lease === lease) return;
     const engine = this.#host.engine;
-    const keeper = new LeaseKeeper(engine, lease, this.#host.config.policy.leaseTtlMs, engine.clock.now(), (why) => {
-      this.#runKeeper = undefined;
-      this.#keptRun = undefined;
+    const keeper = new LeaseKeeper(engine, lease, this.#host.config.policy.leaseTtlMs, sentAt, (why) => {
+      if (this.#runKeeper === keeper) {
+        this.#runKeeper = undefined;
+        this.#keptRun = undefined;
+      }
       this.#host.leaseLost(lease, why);
     });
     this.#runKeeper = keeper;

@@ -111,19 +111,24 @@ export function validateJobOptions(input: unknown, context: JobContext): JobConf
     ? (timeoutMs === undefined ? undefined : timeoutMs + DEFAULTS.stuckAfterGraceMs)
     : parseDuration(options.stuckAfter, 'stuckAfter');
 
+  const maxConcurrency = integerAtLeast(options.maxConcurrency, 'maxConcurrency', 1, DEFAULTS.maxConcurrency);
+  const coordination = validateCoordination(options.coordination, schedule, context, job);
+  if (coordination === 'exclusive' && maxConcurrency > 1) {
+    throw new InvalidOptionError('maxConcurrency', options.maxConcurrency, `Expected \`maxConcurrency\` to be 1 for job ${job} under \`coordination: 'exclusive'\` (its lease admits one run across all replicas, this one included), got ${describeValue(options.maxConcurrency)}`);
+  }
   const policy = shared({
     initialDelayMs: options.initialDelay === undefined ? undefined : parseDuration(options.initialDelay, 'initialDelay', 'non-negative'),
     runOnStart: optionalBoolean(options.runOnStart, 'runOnStart', DEFAULTS.runOnStart),
     jitterMs,
     maxRuns: integerAtLeast(options.maxRuns, 'maxRuns', 1, DEFAULTS.maxRuns, true),
-    maxConcurrency: integerAtLeast(options.maxConcurrency, 'maxConcurrency', 1, DEFAULTS.maxConcurrency),
+    maxConcurrency,
     overlap,
     maxBuffered: integerAtLeast(options.maxBuffered, 'maxBuffered', 1, DEFAULTS.maxBuffered),
     timeoutMs,
     stuckAfterMs,
     retry: validateRetry(options.retry),
     maxConsecutiveFailures: integerAtLeast(options.maxConsecutiveFailures, 'maxConsecutiveFailures', 1, DEFAULTS.maxConsecutiveFailures, true),
-    coordination: validateCoordination(options.coordination, schedule, context, job),
+    coordination,
     leaseTtlMs: options.leaseTtl === undefined ? DEFAULTS.leaseTtlMs : parseDuration(options.leaseTtl, 'leaseTtl'),
   });
   return { name, run: options.run, schedule, policy, source: options };

@@ -6,8 +6,8 @@
  * run never overlap.
  *
  * The stages around an attempt are small parts, each in its own file, that the run composes:
- * the task call (`call-task.ts`), the attempt timeout (`timeout.ts`), the stuck check
- * (`stuck.ts`), the retry policy and its backoff (`retry.ts`, `backoff.ts`), and the lease kept
+ * the task call (`call-task.ts`), the attempt timeout and stuck check (`attempt-deadline.ts`),
+ * the retry policy and its backoff (`retry.ts`, `backoff.ts`), and the lease kept
  * alive by the coordination stage (`coordination/lease-keeper.ts`), whose loss aborts the run.
  *
  * An abort requested before the task is called — from a listener of the run's own `tick` or
@@ -24,8 +24,7 @@ import type { Lease, LeaseInfo } from '../coordination/contract.js';
 import { RunAbortedError, RunTimeoutError, type AbortCause } from '../errors.js';
 import { AttemptContext, type AttemptSource } from './context.js';
 import { callTask, type TaskTarget } from './call-task.js';
-import { AttemptTimeout, type TimeoutTarget } from './timeout.js';
-import { StuckWatch, type StuckTarget } from './stuck.js';
+import { AttemptDeadline } from './attempt-deadline.js';
 import { RetryBackoff, type BackoffTarget } from './backoff.js';
 import { backoffMs, shouldRetry } from './retry.js';
 
@@ -43,7 +42,7 @@ export interface RunHost {
 }
 
 /** The attempts of one tick. */
-export class Run implements AttemptSource, TaskTarget, TimeoutTarget, StuckTarget, BackoffTarget {
+export class Run implements AttemptSource, TaskTarget, BackoffTarget {
   readonly tick: Tick;
   readonly #host: RunHost;
   /** The config in force when the run started: an update applies to the next run, not this one. */
@@ -64,8 +63,8 @@ export class Run implements AttemptSource, TaskTarget, TimeoutTarget, StuckTarge
   #endedAt = 0;
   #outcome: RunOutcome | undefined;
   #error: Error | undefined;
-  #timeout: AttemptTimeout | undefined;
-  #stuckWatch: StuckWatch | undefined;
+  #timeout: AttemptDeadline | undefined;
+  #stuckWatch: AttemptDeadline | undefined;
   #backoff: RetryBackoff | undefined;
   /** The failure a pending retry would follow; the run's outcome if the retry never happens. */
   #pendingFailure: { outcome: RunOutcome; error: Error } | undefined;
@@ -221,8 +220,8 @@ export class Run implements AttemptSource, TaskTarget, TimeoutTarget, StuckTarge
     const ctx = new AttemptContext(this, attempt, now);
     this.#ctx = ctx;
 
-    if (policy.timeoutMs !== undefined) (this.#timeout ??= new AttemptTimeout(this)).arm(engine.loop, now, policy.timeoutMs);
-    if (policy.stuckAfterMs !== undefined) (this.#stuckWatch ??= new StuckWatch(this)).arm(engine.loop, now, policy.stuckAfterMs);
+    if (policy.timeoutMs !== undefined) (this.#timeout ??= new AttemptDeadline(() => this.#attemptTimedOut())).arm(engine.loop, now, policy.timeoutMs);
+    if (policy.stuckAfterMs !== undefined) (this.#stuckWatch ??= new AttemptDeadline((at) => this.#attemptStuck(at))).arm(engine.loop, now, policy.stuckAfterMs);
     const events = engine.events;
     if (events.has('run:start')) {
       events.emit('run:start', {
@@ -263,12 +262,12 @@ export class Run implements AttemptSource, TaskTarget, TimeoutTarget, StuckTarge
     return true;
   }
 
-  attemptTimedOut(): void {
+  #attemptTimedOut(): void {
     this.#timedOut = true;
     this.#ctx?.abort(new RunTimeoutError(this.tick.jobName, this.#policy.timeoutMs ?? 0));
   }
 
-  attemptStuck(now: number): void {
+  #attemptStuck(now: number): void {
     this.#stuck = true;
     const runningForMs = now - this.#attemptStartedAt;
     const engine = this.#host.engine;
