@@ -1,6 +1,7 @@
 /**
  * Time enters tickguard only through a {@link Clock}. The tick loop reads `now()` and arms one
- * timer through `setTimer()`; schedules read `wallNow()`; jitter draws from `random()`. Nothing
+ * timer through `setTimer()`; the time line (`time-line.ts`) reads `wallNow()` to place
+ * wall-clock due times; jitter draws from `random()`. Nothing
  * else in the engine calls `Date.now()`, `setTimeout` or `Math.random()`, which is what lets
  * {@link TestClock} drive every timing test exactly.
  */

@@ -13,26 +13,28 @@ export class Drain extends QueueEntry {
   readonly #engine: Engine;
   readonly #runs: readonly Run[];
   readonly #pending: Set<Run>;
-  readonly #droppedTicks: number;
-  readonly #claims: readonly PendingClaimView[];
+  #droppedTicks = 0;
+  readonly #claims: PendingClaimView[] = [];
   readonly #startedAt: number;
   readonly #onFinish: (report: StopReport, stillRunning: readonly Run[]) => void;
   #resolve!: (report: StopReport) => void;
+  #started = false;
   #finished = false;
   readonly promise: Promise<StopReport>;
 
   /**
-   * @param runs the runs in flight when the stop or remove began (some may have settled since: a
-   *   retry that was cancelled); `exclude` (the caller's own run, when a task stops its own
-   *   scheduler) is reported but not waited for: it cannot settle while it waits for itself.
+   * Made before the stop or remove does anything that can call out (listeners, aborts), so that a
+   * second call meanwhile finds it and shares its promise.
+   *
+   * @param runs the runs in flight when the stop or remove began (some may settle before the wait
+   *   starts: a retry that was cancelled); `exclude` (the caller's own run, when a task stops its
+   *   own scheduler) is reported but not waited for: it cannot settle while it waits for itself.
    */
-  constructor(engine: Engine, runs: readonly Run[], droppedTicks: number, claims: readonly PendingClaimView[], exclude: Run | undefined, onFinish: (report: StopReport, stillRunning: readonly Run[]) => void) {
+  constructor(engine: Engine, runs: readonly Run[], exclude: Run | undefined, onFinish: (report: StopReport, stillRunning: readonly Run[]) => void) {
     super();
     this.#engine = engine;
     this.#runs = runs;
     this.#pending = new Set(runs.filter((run) => !run.settled && run !== exclude));
-    this.#droppedTicks = droppedTicks;
-    this.#claims = claims;
     this.#startedAt = engine.clock.now();
     this.#onFinish = onFinish;
     this.promise = new Promise<StopReport>((resolve) => {
@@ -40,25 +42,33 @@ export class Drain extends QueueEntry {
     });
   }
 
-  /** Starts waiting, at most `timeoutMs`. */
+  /** Ticks the stop or remove discarded, and the claims it abandoned, for the report. */
+  account(droppedTicks: number, claims: readonly PendingClaimView[]): void {
+    this.#droppedTicks += droppedTicks;
+    this.#claims.push(...claims);
+  }
+
+  /** Starts waiting, at most `timeoutMs` from the start (or less, if a later call tightened it). */
   start(timeoutMs: number): void {
+    this.#started = true;
     if (this.#pending.size === 0) {
       this.finish();
       return;
     }
-    this.#engine.loop.schedule(this, this.#startedAt + timeoutMs);
+    const deadline = this.#startedAt + timeoutMs;
+    if (!this.queued || deadline < this.due) this.#engine.loop.schedule(this, deadline);
   }
 
   /** Brings the deadline forward to `timeoutMs` from now, if that is earlier (an escalated stop). */
   tighten(timeoutMs: number): void {
     if (this.#finished) return;
     const deadline = this.#engine.clock.now() + timeoutMs;
-    if (this.heapIndex < 0 || deadline < this.due) this.#engine.loop.schedule(this, deadline);
+    if (!this.queued || deadline < this.due) this.#engine.loop.schedule(this, deadline);
   }
 
   /** A run settled. */
   settle(run: Run): void {
-    if (this.#pending.delete(run) && this.#pending.size === 0) this.finish();
+    if (this.#pending.delete(run) && this.#pending.size === 0 && this.#started) this.finish();
   }
 
   /** The deadline passed. */

@@ -29,4 +29,9 @@ export interface Engine {
   runSettled(run: Run): void;
   /** Reports a fault of the engine itself (never of user code). */
   internalError(error: unknown, where: string): void;
+  /**
+   * Reports a failure that was contained (a coordinator's release that threw, say): to the
+   * logger at error, or — without one — as a process warning, once per scheduler.
+   */
+  contained(error: unknown, message: string, fields?: Record<string, unknown>): void;
 }

@@ -68,6 +68,7 @@ export class InvalidCronError extends InvalidOptionError {
 
 /** `add()` was given a name that the scheduler already holds. */
 export class DuplicateJobError extends TickguardError {
+  /** The name that is taken. */
   readonly jobName: string;
   constructor(jobName: string) {
     super('ERR_TICKGUARD_DUPLICATE_JOB', `A job named ${JSON.stringify(jobName)} already exists in this scheduler`);
@@ -84,6 +85,7 @@ export class SchedulerStoppedError extends TickguardError {
 
 /** A method was called on a job that has been removed. */
 export class JobRemovedError extends TickguardError {
+  /** The removed job's name. */
   readonly jobName: string;
   constructor(jobName: string, action: string) {
     super('ERR_TICKGUARD_JOB_REMOVED', `Cannot ${action}: job ${JSON.stringify(jobName)} has been removed`);
@@ -96,6 +98,7 @@ export class JobRemovedError extends TickguardError {
  * new schedule or a higher `maxRuns` cannot revive it.
  */
 export class JobDoneError extends TickguardError {
+  /** The done job's name. */
   readonly jobName: string;
   constructor(jobName: string, message: string) {
     super('ERR_TICKGUARD_JOB_DONE', message);
@@ -149,7 +152,9 @@ export type AbortCause = 'timeout' | 'cancel-other' | 'stop' | 'remove' | 'lease
 
 /** The `reason` of an aborted `ctx.signal`: `abortCause` says who aborted the run. */
 export class RunAbortedError extends TickguardError {
+  /** Who aborted the run. */
   readonly abortCause: AbortCause;
+  /** The job whose run it was. */
   readonly jobName: string;
 
   constructor(jobName: string, cause: AbortCause, message?: string, code: TickguardErrorCode = 'ERR_TICKGUARD_RUN_ABORTED') {
@@ -161,6 +166,7 @@ export class RunAbortedError extends TickguardError {
 
 /** The reason of a signal aborted because an attempt ran past its `timeout`. */
 export class RunTimeoutError extends RunAbortedError {
+  /** The `timeout` the attempt ran past. */
   readonly timeoutMs: number;
   constructor(jobName: string, timeoutMs: number) {
     super(jobName, 'timeout', `Run of job ${JSON.stringify(jobName)} timed out after ${timeoutMs}ms`, 'ERR_TICKGUARD_RUN_TIMEOUT');

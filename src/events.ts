@@ -37,22 +37,28 @@ interface JobEventBase {
 interface TickEventBase extends JobEventBase {
   /** The job's tick counter of this tick. */
   readonly tick: number;
+  /** The tick's stable identity: `${job}@${scheduledAt ISO}` (manual ticks add `#manual-N`). */
   readonly tickId: string;
+  /** The tick's nominal due time (wall clock). */
   readonly scheduledAt: Date;
+  /** Whether the tick came from `job.trigger()`. */
   readonly manual: boolean;
 }
 
-/** A tick's fate. `missed` events stand for `count` ticks at once. */
+/** A tick's fate. `missed` events — and `dropped` ones for ticks overdue at stop or remove — stand for `count` ticks at once. */
 export interface TickEvent extends TickEventBase {
   readonly result: TickResult;
+  /** Why the tick did not start: set for `skipped`, `dropped` and `missed`. */
   readonly reason?: TickReason;
-  /** How many ticks this event stands for (more than 1 only for `missed`). */
+  /** How many ticks this event stands for (more than 1 only for `missed` and overdue `dropped` ticks). */
   readonly count: number;
 }
 
 /** An attempt started. */
 export interface RunStartEvent extends TickEventBase {
+  /** 1 for the first try, 2 for the first retry, … */
   readonly attempt: number;
+  /** When the attempt started (wall clock). */
   readonly startedAt: Date;
   /** Start time minus due time. */
   readonly latenessMs: number;
@@ -92,7 +98,7 @@ export interface RunStuckEvent extends TickEventBase {
 export interface JobStateEvent extends JobEventBase {
   readonly from: JobState | null;
   readonly to: JobState;
-  readonly reason?: JobStateReason;
+  readonly reason: JobStateReason;
 }
 
 /** Why a job changed state. */
@@ -117,9 +123,14 @@ export const SCHEDULER_EVENT_NAMES: readonly SchedulerEventName[] = ['tick', 'ru
 /** A listener of event `E`. It may be async: a rejection is reported like a throw. */
 export type Listener<E extends SchedulerEventName> = (event: SchedulerEvents[E]) => void;
 
-/** Holds listeners by event name; `has()` lets emitters skip building events nobody hears. */
+/**
+ * Holds listeners by event name; `has()` lets emitters skip building events nobody hears. Each
+ * event's listeners are an array replaced, never changed, by `on()` and `off()`, so that
+ * `emit()` iterates it as it was — a listener added or removed meanwhile counts from the next
+ * event — without copying it per event.
+ */
 export class EventHub {
-  readonly #listeners = new Map<SchedulerEventName, Set<(event: never) => void>>();
+  readonly #listeners = new Map<SchedulerEventName, readonly ((event: never) => void)[]>();
   readonly #onListenerError: (error: unknown, event: SchedulerEventName) => void;
 
   constructor(onListenerError: (error: unknown, event: SchedulerEventName) => void) {
@@ -127,17 +138,17 @@ export class EventHub {
   }
 
   on<E extends SchedulerEventName>(name: E, listener: Listener<E>): () => void {
-    let set = this.#listeners.get(name);
-    if (set === undefined) this.#listeners.set(name, (set = new Set()));
-    set.add(listener as (event: never) => void);
+    const current = this.#listeners.get(name) ?? [];
+    if (!current.includes(listener as (event: never) => void)) this.#listeners.set(name, [...current, listener as (event: never) => void]);
     return () => this.off(name, listener);
   }
 
   off<E extends SchedulerEventName>(name: E, listener: Listener<E>): void {
-    const set = this.#listeners.get(name);
-    if (set === undefined) return;
-    set.delete(listener as (event: never) => void);
-    if (set.size === 0) this.#listeners.delete(name);
+    const current = this.#listeners.get(name);
+    if (current === undefined) return;
+    const rest = current.filter((l) => l !== listener);
+    if (rest.length === 0) this.#listeners.delete(name);
+    else this.#listeners.set(name, rest);
   }
 
   has(name: SchedulerEventName): boolean {
@@ -145,9 +156,9 @@ export class EventHub {
   }
 
   emit<E extends SchedulerEventName>(name: E, event: SchedulerEvents[E]): void {
-    const set = this.#listeners.get(name);
-    if (set === undefined) return;
-    for (const listener of [...set]) {
+    const listeners = this.#listeners.get(name);
+    if (listeners === undefined) return;
+    for (const listener of listeners) {
       try {
         const returned: unknown = (listener as Listener<E>)(event);
         if (returned !== undefined) catchRejection(returned, (error) => this.#onListenerError(error, name));

@@ -8,7 +8,7 @@
  *
  * It is the one place that emits `tick` events, counts ticks and outcomes, and keeps the last
  * run; runs push their result here when they end. Every tick lands in exactly one of started,
- * skipped, dropped, missed — or waits in the buffer.
+ * skipped, dropped, missed — or waits, in the buffer or for its claim.
  *
  * Invariants:
  *  - `runs in flight + claims pending <= maxConcurrency` whenever a tick is admitted: a slot is
@@ -79,7 +79,7 @@ export class Executor implements RunHost {
   // The last run that ended, as plain values: neither the Run nor its Tick outlives its run (a
   // long-lived reference would promote every run's objects out of the young generation).
   #lastSeq = 0;
-  #lastDue = 0;
+  #lastRunDue = 0;
   #lastManual = false;
   #lastStartedAt = 0;
   #lastEndedAt = 0;
@@ -104,28 +104,28 @@ export class Executor implements RunHost {
   get refusal(): Extract<AbortCause, 'stop' | 'remove'> {
     return this.#host.state === 'removed' ? 'remove' : 'stop';
   }
+
+  /** Why a tick that arrives now is dropped, when the executor no longer accepts one. */
+  #dropReason(): DropReason {
+    return this.#host.state === 'removed' ? 'removed' : 'stopped';
+  }
   logger(): Logger {
     return this.#host.logger();
   }
 
   // ─── ticks ──────────────────────────────────────────────────────────────────────────
 
-  /** A new tick of this job, counted. `due` is a wall-clock instant, `queueDue` the same on the monotonic line. */
-  newTick(due: number, manual: boolean, queueDue: number, shared: boolean): Tick {
+  /** A new tick of this job, counted. `due` is a wall-clock instant, `monoDue` the same on the monotonic line. */
+  newTick(due: number, manual: boolean, monoDue: number, shared: boolean): Tick {
     this.#ticks += 1;
-    return new Tick(this.#host.name, this.#ticks, due, manual, queueDue, shared && !manual);
+    return new Tick(this.#host.name, this.#ticks, due, manual, monoDue, shared && !manual);
   }
 
   /** `count` ticks from `firstDue` on passed while nothing could run them (a stall): counted as missed. */
   recordMissed(firstDue: number, count: number, why: string): void {
-    this.#ticks += count;
     this.#missed += count;
+    this.#recordUnfired(firstDue, count, 'missed', 'stalled');
     const host = this.#host;
-    const events = host.engine.events;
-    if (events.has('tick')) {
-      const tick = new Tick(host.name, this.#ticks - count + 1, firstDue, false, 0, false);
-      events.emit('tick', { job: host.name, tick: tick.seq, tickId: tick.tickId, scheduledAt: tick.scheduledAt, manual: false, result: 'missed', reason: 'stalled', count });
-    }
     if (levelEnabled(host.engine.log, 'warn')) {
       host.logger().warn({ missed: count, firstDue: new Date(firstDue).toISOString() }, `ticks missed: ${why}`);
     }
@@ -136,20 +136,24 @@ export class Executor implements RunHost {
    * job was removed, before its loop got to them. Counted as dropped.
    */
   recordOverdue(firstDue: number, count: number, reason: DropReason): void {
-    this.#ticks += count;
     this.#dropped += count;
+    this.#recordUnfired(firstDue, count, 'dropped', reason);
+  }
+
+  /** Counts `count` ticks that never became Tick objects, and reports them as one event. */
+  #recordUnfired(firstDue: number, count: number, result: 'missed' | 'dropped', reason: TickReason): void {
+    this.#ticks += count;
     const host = this.#host;
     const events = host.engine.events;
-    if (events.has('tick')) {
-      const tick = new Tick(host.name, this.#ticks - count + 1, firstDue, false, 0, false);
-      events.emit('tick', { job: host.name, tick: tick.seq, tickId: tick.tickId, scheduledAt: tick.scheduledAt, manual: false, result: 'dropped', reason, count });
-    }
+    if (!events.has('tick')) return;
+    const tick = new Tick(host.name, this.#ticks - count + 1, firstDue, false, 0, false);
+    events.emit('tick', { job: host.name, tick: tick.seq, tickId: tick.tickId, scheduledAt: tick.scheduledAt, manual: false, result, reason, count });
   }
 
   /** A tick arrives, scheduled or manual. */
   submit(tick: Tick): void {
     const state = this.#host.state;
-    if (!this.accepting) return this.#endTick(tick, 'dropped', state === 'removed' ? 'removed' : 'stopped');
+    if (!this.accepting) return this.#endTick(tick, 'dropped', this.#dropReason());
     if (state === 'paused') return this.#endTick(tick, 'skipped', 'paused');
     if (state === 'done' && tick.manual) return this.#endTick(tick, 'skipped', 'done');
     if (this.#buffer.length === 0 && this.#hasFreeSlot()) return this.#admit(tick);
@@ -161,7 +165,7 @@ export class Executor implements RunHost {
         return this.#bufferTick(tick);
       case 'drop-oldest':
         this.#endTick(this.#buffer.shift()!, 'dropped', 'buffer-full');
-        return this.#bufferTick(tick);
+        return this.#bufferAfterCallOut(tick);
       case 'cancel-oldest': {
         for (const run of this.runs()) {
           if (!run.aborted) {
@@ -170,7 +174,7 @@ export class Executor implements RunHost {
           }
         }
         if (this.#buffer.length > 0) this.#endTick(this.#buffer.shift()!, 'dropped', 'replaced');
-        return this.#bufferTick(tick);
+        return this.#bufferAfterCallOut(tick);
       }
     }
   }
@@ -192,6 +196,12 @@ export class Executor implements RunHost {
     return this.#runCount + (this.#stage?.pending ?? 0) < this.#host.config.policy.maxConcurrency;
   }
 
+  /** Buffers `tick` after listeners (of the tick it replaced, of the run it aborted) had their say: they may have stopped the job. */
+  #bufferAfterCallOut(tick: Tick): void {
+    if (!this.accepting) this.#endTick(tick, 'dropped', this.#dropReason());
+    else this.#bufferTick(tick);
+  }
+
   #bufferTick(tick: Tick): void {
     if (this.#buffer === NO_TICKS) this.#buffer = [];
     this.#buffer.push(tick);
@@ -203,6 +213,7 @@ export class Executor implements RunHost {
 
   /** Starts buffered ticks while slots are free and the job may run. Never re-entered. */
   pump(): void {
+    if (this.#buffer.length === 0) return;
     if (this.#pumping) {
       this.#pumpAgain = true;
       return;
@@ -245,7 +256,7 @@ export class Executor implements RunHost {
     const state = this.#host.state;
     const policy = this.#host.config.policy;
     let refused: [TickResult & ('skipped' | 'dropped'), TickReason] | undefined;
-    if (!this.accepting) refused = ['dropped', state === 'removed' ? 'removed' : 'stopped'];
+    if (!this.accepting) refused = ['dropped', this.#dropReason()];
     else if (state === 'paused') refused = ['skipped', 'paused'];
     else if (!this.#hasFreeSlot()) refused = ['skipped', 'busy'];
     else if (this.#started >= policy.maxRuns) refused = ['skipped', 'done'];
@@ -274,7 +285,7 @@ export class Executor implements RunHost {
   }
 
   /** RunHost: a run ended; its slot is free. */
-  runEnded(run: Run): void {
+  runEnded(run: Run, outcome: RunOutcome, error: Error | undefined, endedAt: number): void {
     if (this.#run === run) {
       // Keep #run the oldest run in flight (cancel-other aborts the oldest): promote the next.
       const next: Run | undefined = this.#moreRuns?.values().next().value;
@@ -285,31 +296,33 @@ export class Executor implements RunHost {
     const host = this.#host;
     const engine = host.engine;
     const tick = run.tick;
-    const outcome = run.outcome!;
-    const error = run.error;
     const attempts = run.attempts;
     if (attempts > 1) this.#retries += attempts - 1;
     if (outcome === 'success') this.#succeeded += 1;
     else if (outcome === 'error') this.#failed += 1;
     else if (outcome === 'timeout') this.#timedOut += 1;
     else this.#aborted += 1;
-    const durationMs = run.endedAt - run.startedAt;
+    const durationMs = endedAt - run.startedAt;
     this.#lastSeq = tick.seq;
-    this.#lastDue = tick.due;
+    this.#lastRunDue = tick.due;
     this.#lastManual = tick.manual;
     this.#lastStartedAt = run.startedAt;
-    this.#lastEndedAt = run.endedAt;
+    this.#lastEndedAt = endedAt;
     this.#lastAttempts = attempts;
     this.#lastOutcome = outcome;
     this.#lastError = error;
-    this.#stage?.runEnded(run);
+    // Counted before any listener hears of it: a listener that starts another run must find these final.
+    if (outcome === 'success') this.#consecutiveFailures = 0;
+    else if (outcome === 'error' || outcome === 'timeout') this.#consecutiveFailures += 1;
+    const pausesItself = (outcome === 'error' || outcome === 'timeout') && this.#consecutiveFailures >= host.config.policy.maxConsecutiveFailures;
+    this.#stage?.runEnded(run, outcome);
 
-    const latenessMs = run.startedAt - tick.queueDue;
+    const latenessMs = run.startedAt - tick.monoDue;
     const events = engine.events;
     if (events.has('run:end')) {
       events.emit('run:end', {
         job: host.name, tick: tick.seq, tickId: tick.tickId, scheduledAt: tick.scheduledAt, manual: tick.manual,
-        outcome, attempts, startedAt: new Date(run.startedAt), endedAt: new Date(run.endedAt), durationMs, latenessMs,
+        outcome, attempts, startedAt: new Date(engine.loop.timeLine.wallAt(run.startedAt)), endedAt: new Date(engine.loop.timeLine.wallAt(endedAt)), durationMs, latenessMs,
         ...(error === undefined ? {} : { error }),
         ...(run.abortCause === undefined ? {} : { abortCause: run.abortCause }),
       });
@@ -322,11 +335,7 @@ export class Executor implements RunHost {
     }
     if (tick.settle !== undefined) tick.resolve({ status: 'completed', outcome, attempts, durationMs, ...(error === undefined ? {} : { error }) });
 
-    if (outcome === 'success') this.#consecutiveFailures = 0;
-    else if (outcome === 'error' || outcome === 'timeout') {
-      this.#consecutiveFailures += 1;
-      if (this.#consecutiveFailures >= host.config.policy.maxConsecutiveFailures && host.state === 'active') host.failedTooOften();
-    }
+    if (pausesItself && host.state === 'active') host.failedTooOften();
     host.tickEnded(tick);
     engine.runSettled(run);
     this.pump();
@@ -356,13 +365,18 @@ export class Executor implements RunHost {
 
   /** After an update: keeps no more buffered ticks than the new policy allows, then starts what may start. */
   configChanged(): void {
+    const stage = this.#stage;
+    if (stage !== undefined) {
+      const leader = stage.leaderLease;
+      stage.configChanged(leader !== undefined && this.runs().some((run) => run.heldLease === leader));
+    }
     const { overlap, maxBuffered } = this.#host.config.policy;
     const capacity = bufferCapacity(overlap, maxBuffered);
     while (this.#buffer.length > capacity) this.#endTick(this.#buffer.shift()!, 'dropped', 'buffer-full');
     this.pump();
   }
 
-  /** `maxRuns` was reached: buffered ticks can no longer run. */
+  /** Drops every buffered tick with `reason`: maxRuns was reached (`done`), or the job stops or is removed. */
   dropBuffered(reason: Extract<TickReason, 'done' | 'stopped' | 'removed'>): number {
     const dropped = this.#buffer.length;
     while (this.#buffer.length > 0) this.#endTick(this.#buffer.shift()!, 'dropped', reason);
@@ -462,11 +476,12 @@ export class Executor implements RunHost {
   lastRun(): LastRun | null {
     const outcome = this.#lastOutcome;
     if (outcome === undefined) return null;
-    const tick = new Tick(this.#host.name, this.#lastSeq, this.#lastDue, this.#lastManual, 0, false);
+    const tick = new Tick(this.#host.name, this.#lastSeq, this.#lastRunDue, this.#lastManual, 0, false);
     const error = this.#lastError;
+    const timeLine = this.#host.engine.loop.timeLine;
     return {
-      tick: tick.seq, tickId: tick.tickId, scheduledAt: tick.scheduledAt, startedAt: new Date(this.#lastStartedAt),
-      endedAt: new Date(this.#lastEndedAt), durationMs: this.#lastEndedAt - this.#lastStartedAt, outcome, attempts: this.#lastAttempts,
+      tick: tick.seq, tickId: tick.tickId, scheduledAt: tick.scheduledAt, startedAt: new Date(timeLine.wallAt(this.#lastStartedAt)),
+      endedAt: new Date(timeLine.wallAt(this.#lastEndedAt)), durationMs: this.#lastEndedAt - this.#lastStartedAt, outcome, attempts: this.#lastAttempts,
       error: error === undefined ? null : { name: error.name, message: error.message },
     };
   }

@@ -21,6 +21,7 @@ import { Executor, type ExecutorHost } from './executor.js';
 import { Ticker, type TickerHost } from './ticker.js';
 import { InvalidOptionError, JobDoneError, JobRemovedError } from './errors.js';
 import { describeValue } from './describe-value.js';
+import type { Drain } from './drain.js';
 
 /** A job, as `scheduler.add()` returns it. */
 export interface Job {
@@ -63,8 +64,8 @@ export interface JobOwner {
   readonly jobContext: JobContext;
   /** The job was removed: it leaves the registry (its runs still count until they settle). */
   detach(job: JobImpl): void;
-  /** Waits for `runs` to settle, at most `timeoutMs`; `onFinish` gets those still running. */
-  drain(runs: readonly Run[], timeoutMs: number, droppedTicks: number, claims: readonly PendingClaimView[], onFinish: (stillRunning: readonly Run[]) => void): Promise<StopReport>;
+  /** A wait for `runs` to settle, not started yet; `onFinish` gets those still running at its end. */
+  drain(runs: readonly Run[], onFinish: (stillRunning: readonly Run[]) => void): Drain;
   /** A removed job's last run settled: it holds nothing any more. */
   released(job: JobImpl): void;
 }
@@ -78,10 +79,15 @@ export class JobImpl implements ExecutorHost, TickerHost {
   #config: JobConfig;
   #logger: Logger | undefined;
   #state: JobState = 'active';
-  /** maxRuns was reached: the job becomes `done` when its last run has settled. */
-  #finishing = false;
+  /**
+   * The job will start no new run (maxRuns reached, or the schedule has no more ticks) and turns
+   * `done` once what is still going has settled; `null` otherwise.
+   */
+  #finishing: 'max-runs' | 'schedule-ended' | null = null;
   /** Why the job is paused or done, while it is; `null` otherwise. */
   #stateReason: PauseReason | 'max-runs' | 'schedule-ended' | null = null;
+  /** The report of a remove() under way: a second call gets the same one. */
+  #removing: Promise<StopReport> | undefined;
 
   constructor(owner: Engine & JobOwner, config: JobConfig) {
     this.#owner = owner;
@@ -91,10 +97,15 @@ export class JobImpl implements ExecutorHost, TickerHost {
     this.handle = new JobHandle(this);
   }
 
-  /** Announces the job and arms its first tick. */
+  /** Announces the job and arms its first tick (unless a listener of the announcement removed it). */
   start(): void {
     this.#emitState(null, 'active', 'added');
-    this.#ticker.start();
+    if (this.#state === 'active') this.#ticker.start();
+  }
+
+  /** add() failed after the job was made: it leaves nothing armed. */
+  discard(): void {
+    this.#ticker.halt();
   }
 
   /**
@@ -153,8 +164,8 @@ export class JobImpl implements ExecutorHost, TickerHost {
    */
   maxRunsReached(): void {
     if (this.#state === 'done' || this.#state === 'removed') return;
-    this.#finishing = true;
-    this.#ticker.cancel();
+    this.#finishing = 'max-runs';
+    this.#ticker.halt();
     this.executor.dropBuffered('done');
     this.#releaseIfIdle();
   }
@@ -166,26 +177,32 @@ export class JobImpl implements ExecutorHost, TickerHost {
     }
   }
 
+  /** The schedule has no more ticks: the job is done once its last tick — buffered or running — has ended. */
   scheduleEnded(): void {
-    // A tick buffered behind a busy slot still runs: only new ticks stop.
-    this.#transition('done', 'schedule-ended');
-  }
-
-  tickEnded(tick: Tick): void {
-    this.#ticker.tickEnded(tick);
+    if (this.#state === 'done' || this.#state === 'removed' || this.#finishing === 'max-runs') return;
+    this.#finishing = 'schedule-ended';
     this.#releaseIfIdle();
   }
 
-  /** A job that will run nothing more, with no run in flight, gives back what it holds. */
+  tickEnded(tick: Tick): void {
+    // Before the ticker: a job that turns done here must not have a fixedDelay chain re-armed.
+    this.#releaseIfIdle();
+    this.#ticker.tickEnded(tick);
+  }
+
+  /** A job that will run nothing more, with nothing in flight or waiting, turns done or gives back what it holds. */
   #releaseIfIdle(): void {
-    if (this.executor.runCount > 0) return;
-    if (this.#finishing) {
-      this.#finishing = false;
-      this.#transition('done', 'max-runs');
+    const executor = this.executor;
+    if (executor.runCount > 0 || executor.claiming > 0 || executor.bufferedNow > 0) return;
+    const finishing = this.#finishing;
+    if (finishing !== null) {
+      this.#finishing = null;
+      this.#ticker.halt();
+      this.#transition('done', finishing);
     }
-    const state = this.state;
+    const state = this.#state;
     if (state !== 'done' && state !== 'removed') return;
-    this.executor.resign();
+    executor.resign();
     if (state === 'removed') this.#owner.released(this);
   }
 
@@ -219,47 +236,50 @@ export class JobImpl implements ExecutorHost, TickerHost {
     this.#assertLive('update');
     const next = validateJobUpdate(this.#config, changes, this.#owner.jobContext);
     const scheduleChanged = SCHEDULE_OPTION_KEYS.some((key) => (changes as Record<string, unknown>)[key] !== undefined);
-    const revive = this.state === 'done';
-    const resume = this.#finishing && next.policy.maxRuns > this.executor.started;
-    if (revive) {
-      const started = this.executor.started;
-      const canRun = started < next.policy.maxRuns && (scheduleChanged || this.#doneReason === 'max-runs');
-      if (!canRun) {
-        throw new JobDoneError(this.name, `Job ${JSON.stringify(this.name)} is done (${this.#doneReason === 'max-runs' ? `maxRuns ${this.#config.policy.maxRuns} reached` : 'its schedule ended'}); revive it with a new schedule${this.#doneReason === 'max-runs' ? ' or a maxRuns above ' + started : ''}, or remove it`);
-      }
+    const started = this.executor.started;
+    const ended = this.#state === 'done' ? this.#doneReason : this.#finishing;
+    // A job that ended (or is ending) goes on only with a new schedule, or a higher maxRuns after maxRuns ended it.
+    const goesOn = ended === null || (started < next.policy.maxRuns && (scheduleChanged || ended === 'max-runs'));
+    if (this.#state === 'done' && !goesOn) {
+      throw new JobDoneError(this.name, `Job ${JSON.stringify(this.name)} is done (${ended === 'max-runs' ? `maxRuns ${this.#config.policy.maxRuns} reached` : 'its schedule ended'}); revive it with a new schedule${ended === 'max-runs' ? ` or a maxRuns above ${started}` : ''}, or remove it`);
     }
     this.#config = next;
-    if (revive) {
+    if (this.#state === 'done') {
       this.#transition('active', 'updated');
+      // A listener of the revival may have removed or paused it again: only a live job is re-armed.
+      if (this.state !== 'removed') this.#ticker.rebase();
+    } else if (ended !== null && goesOn) {
+      this.#finishing = null;
       this.#ticker.rebase();
-    } else if (resume) {
-      // A higher maxRuns arrived while the last run was still going: the schedule goes on.
-      this.#finishing = false;
-      this.#ticker.rebase();
-    } else if (scheduleChanged && !this.#finishing) {
+    } else if (scheduleChanged && ended === null) {
       this.#ticker.rebase();
     }
-    if (this.executor.started >= next.policy.maxRuns) this.maxRunsReached();
+    if (this.#state !== 'removed' && this.executor.started >= next.policy.maxRuns) this.maxRunsReached();
     this.executor.configChanged();
   }
 
-  async remove(options?: StopOptions): Promise<StopReport> {
+  remove(options?: StopOptions): Promise<StopReport> {
+    if (this.#removing !== undefined) return this.#removing;
     this.#assertLive('remove');
     const { timeoutMs, abort } = validateStopOptions(options, true);
     const runs = this.executor.runs();
-    this.#transition('removed', 'removed');
-    this.#owner.detach(this);
-    const overdue = this.#ticker.shutDown('removed');
-    const { dropped, claims } = this.executor.shutDown('removed');
-    if (abort) this.executor.abortRuns('remove');
-    this.#releaseIfIdle();
-    return this.#owner.drain(runs, timeoutMs, overdue + dropped, claims, (stillRunning) => {
+    const drain = this.#owner.drain(runs, (stillRunning) => {
       if (stillRunning.length === 0) return;
       // Given up on: nothing of the removed job stays armed — its timers, nor its lease renewals
       // (a lease then expires on its own; the fencing token guards against the run left behind).
       for (const run of stillRunning) run.abandon();
       this.executor.close();
     });
+    this.#removing = drain.promise;
+    this.#transition('removed', 'removed');
+    this.#owner.detach(this);
+    drain.account(this.#ticker.shutDown('removed'), []);
+    const { dropped, claims } = this.executor.shutDown('removed');
+    drain.account(dropped, claims);
+    if (abort) this.executor.abortRuns('remove');
+    this.#releaseIfIdle();
+    drain.start(timeoutMs);
+    return drain.promise;
   }
 
   inspect(): JobSnapshot {
@@ -313,7 +333,7 @@ export class JobImpl implements ExecutorHost, TickerHost {
   // ─── scheduler stop ─────────────────────────────────────────────────────────────────
 
   /** The scheduler stops: no more ticks; buffered and overdue ticks and pending claims are dropped. */
-  shutDown(): { dropped: number; claims: PendingClaimView[] } {
+  shutDown(): { dropped: number; claims: readonly PendingClaimView[] } {
     const overdue = this.#ticker.shutDown('stopped');
     const { dropped, claims } = this.executor.shutDown('stopped');
     return { dropped: overdue + dropped, claims };

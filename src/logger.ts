@@ -33,12 +33,12 @@ export const silentLogger: Logger = {
   isLevelEnabled: () => false,
 };
 
+type Level = 'debug' | 'info' | 'warn' | 'error';
+
 /** Whether `level` is worth building fields for. A logger without `isLevelEnabled` is asked every time. */
-export function levelEnabled(logger: Logger, level: 'debug' | 'info' | 'warn' | 'error'): boolean {
+export function levelEnabled(logger: Logger, level: Level): boolean {
   return logger.isLevelEnabled === undefined || logger.isLevelEnabled(level);
 }
-
-type Level = 'debug' | 'info' | 'warn' | 'error';
 
 /**
  * Wraps `logger` so that none of its calls can throw into the engine: a throwing call is

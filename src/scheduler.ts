@@ -21,7 +21,7 @@ import type { Coordinator } from './coordination/contract.js';
 import type { JobOptions, SchedulerOptions, StopOptions } from './options/types.js';
 import { validateJobOptions, type JobContext } from './options/job.js';
 import { validateSchedulerOptions, validateStopOptions } from './options/scheduler.js';
-import type { JobStats, PendingClaimView, SchedulerSnapshot, SchedulerState, StopReport } from './snapshot.js';
+import type { JobStats, SchedulerSnapshot, SchedulerState, StopReport } from './snapshot.js';
 import { JobImpl, type Job, type JobOwner } from './job.js';
 import type { Run } from './run/run.js';
 import { TickLoop } from './tick-loop.js';
@@ -32,8 +32,11 @@ import { closest } from './closest.js';
 
 /** A scheduler's figures without full snapshots: cheap enough for every metrics scrape. */
 export interface SchedulerStats {
+  /** The scheduler's lifecycle state. */
   readonly state: SchedulerState;
+  /** When the figures were taken (wall clock). */
   readonly at: Date;
+  /** Every job's figures, in the order jobs were added. */
   readonly jobs: readonly JobStats[];
 }
 
@@ -116,7 +119,14 @@ class SchedulerImpl implements Engine, JobOwner {
     if (this.#jobs.has(config.name)) throw new DuplicateJobError(config.name);
     const job = new JobImpl(this, config);
     this.#jobs.set(config.name, job);
-    job.start();
+    try {
+      job.start();
+    } catch (error) {
+      // A refused add() leaves no trace, also when the clock or schedule fails it this late.
+      job.discard();
+      if (this.#jobs.get(config.name) === job) this.#jobs.delete(config.name);
+      throw error;
+    }
     return job.handle;
   }
 
@@ -170,23 +180,17 @@ class SchedulerImpl implements Engine, JobOwner {
     }
     this.#state = 'stopping';
     const runs = this.#holders().flatMap((job) => job.executor.runs());
-    let dropped = 0;
-    const claims: PendingClaimView[] = [];
-    for (const job of this.#jobs.values()) {
-      const shut = job.shutDown();
-      dropped += shut.dropped;
-      claims.push(...shut.claims);
-    }
-    if (abort) this.#abortAll();
-    const drain = new Drain(this, runs, dropped, claims, this.#selfWait('stop()'), (_report, stillRunning) => this.#stopped(stillRunning));
+    // The drain exists before anything calls out: a stop() from a listener meanwhile joins it.
+    const drain = new Drain(this, runs, this.#selfWait('stop()'), (_report, stillRunning) => this.#stopped(stillRunning));
     this.#stopDrain = drain;
     this.#drains.add(drain);
+    for (const job of [...this.#jobs.values()]) {
+      const shut = job.shutDown();
+      drain.account(shut.dropped, shut.claims);
+    }
+    if (abort) this.#abortAll();
     drain.start(timeoutMs);
     return drain.promise;
-  }
-
-  async [Symbol.asyncDispose](): Promise<void> {
-    await this.stop();
   }
 
   // ─── Engine ─────────────────────────────────────────────────────────────────────────
@@ -197,7 +201,12 @@ class SchedulerImpl implements Engine, JobOwner {
   }
 
   internalError(error: unknown, where: string): void {
-    this.log.error({ err: toError(error), where }, 'tickguard internal error; the schedule goes on');
+    this.contained(error, 'tickguard internal error; the schedule goes on', { where });
+  }
+
+  contained(error: unknown, message: string, fields: Record<string, unknown> = {}): void {
+    if (this.#userLogger) this.log.error({ ...fields, err: toError(error) }, message);
+    else this.#warnOnce(message, error);
   }
 
   // ─── JobOwner ───────────────────────────────────────────────────────────────────────
@@ -211,15 +220,14 @@ class SchedulerImpl implements Engine, JobOwner {
     this.#retired.delete(job);
   }
 
-  drain(runs: readonly Run[], timeoutMs: number, droppedTicks: number, claims: readonly PendingClaimView[], onFinish: (stillRunning: readonly Run[]) => void): Promise<StopReport> {
+  drain(runs: readonly Run[], onFinish: (stillRunning: readonly Run[]) => void): Drain {
     const self = this.bodyRun !== undefined && runs.includes(this.bodyRun) ? this.#selfWait('job.remove()') : undefined;
-    const drain = new Drain(this, runs, droppedTicks, claims, self, (_report, stillRunning) => {
+    const drain = new Drain(this, runs, self, (_report, stillRunning) => {
       this.#drains.delete(drain);
       onFinish(stillRunning);
     });
     this.#drains.add(drain);
-    drain.start(timeoutMs);
-    return drain.promise;
+    return drain;
   }
 
   // ─── stopping ───────────────────────────────────────────────────────────────────────

@@ -11,46 +11,70 @@ export type JobState = 'active' | 'paused' | 'done' | 'removed';
 /** Why a job is paused: by `pause()`, or by itself after `maxConsecutiveFailures`. */
 export type PauseReason = 'manual' | 'failures';
 
-/** Counters of a job since it was added. Every tick ends up in exactly one of started, skipped, dropped, missed, or is still buffered. */
+/**
+ * Counters of a job since it was added. Every tick ends up in exactly one of started, skipped,
+ * dropped, missed — or is still waiting: in the buffer (`buffered` in the snapshot) or for its
+ * claim (`claiming`).
+ */
 export interface JobCounters {
   /** Ticks due (scheduled and manual), missed ones included. */
   readonly ticks: number;
+  /** Ticks whose run started. */
   readonly started: number;
   /** Ticks that went through the buffer (they are also counted as started or dropped later). */
   readonly buffered: number;
+  /** Ticks that did not run: busy, paused, claimed elsewhere, claim failed, done. */
   readonly skipped: number;
+  /** Ticks discarded: buffer full, replaced, stopped, removed, done. */
   readonly dropped: number;
+  /** Ticks overtaken by a stall (the event loop was blocked, or the wall clock jumped). */
   readonly missed: number;
+  /** Runs that ended with `success`. */
   readonly succeeded: number;
+  /** Runs that ended with `error`. */
   readonly failed: number;
+  /** Runs that ended with `timeout`. */
   readonly timedOut: number;
+  /** Runs that ended with `aborted`. */
   readonly aborted: number;
   /** Attempts beyond the first. */
   readonly retries: number;
 }
 
-/** The last run that ended. */
+/** The last run that ended. Dates are wall-clock; `durationMs` is measured on the monotonic clock. */
 export interface LastRun {
+  /** The job's tick counter of its tick. */
   readonly tick: number;
   readonly tickId: string;
+  /** The tick's nominal due time. */
   readonly scheduledAt: Date;
+  /** When its first attempt started. */
   readonly startedAt: Date;
+  /** When it ended, retries included. */
   readonly endedAt: Date;
   readonly durationMs: number;
   readonly outcome: RunOutcome;
+  /** Attempts made (0 when it was aborted before its task was called). */
   readonly attempts: number;
+  /** The last attempt's error, for outcomes other than `success`. */
   readonly error: { readonly name: string; readonly message: string } | null;
 }
 
 /** A run in flight. */
 export interface InFlightRun {
   readonly job: string;
+  /** The job's tick counter of its tick. */
   readonly tick: number;
   readonly tickId: string;
+  /** The tick's nominal due time. */
   readonly scheduledAt: Date;
+  /** When its first attempt started (wall clock). */
   readonly startedAt: Date;
+  /** The attempt in progress (or the one that failed, while waiting to retry). */
   readonly attempt: number;
+  /** Since its first attempt started. */
   readonly runningForMs: number;
+  /** Whether it is in flight past `stuckAfter`. */
   readonly stuck: boolean;
   /** Set once the run's signal was aborted. */
   readonly abortCause: AbortCause | null;
@@ -113,6 +137,7 @@ export interface StopReport {
   readonly droppedTicks: number;
   /** Claims that were pending at the coordinator and were aborted (their ticks are among `droppedTicks`). */
   readonly abortedClaims: readonly PendingClaimView[];
+  /** How long the stop (or remove) waited. */
   readonly durationMs: number;
 }
 
@@ -129,13 +154,17 @@ export interface JobStats {
   readonly counters: JobCounters;
 }
 
-/** What `job.trigger()` resolves with. */
+/** What `job.trigger()` resolves with: the run's outcome, or why the manual tick did not run. */
 export type TriggerResult =
   | {
+      /** The tick ran. */
       readonly status: 'completed';
       readonly outcome: RunOutcome;
+      /** Attempts made. */
       readonly attempts: number;
+      /** From the first attempt's start to the end, backoff included. */
       readonly durationMs: number;
+      /** The last attempt's error, for outcomes other than `success`. */
       readonly error?: Error;
     }
   | { readonly status: 'skipped' | 'dropped'; readonly reason: TickReason };

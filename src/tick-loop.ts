@@ -17,20 +17,21 @@
  * wall clock again when its entry fires.
  *
  * Early wake-ups and slicing. Node's timers cannot wait longer than 2^31−1 ms, so a longer wait
- * is armed as a slice of that length; a wake-up that finds nothing due just re-arms. An entry
- * may also find, when it fires, that it is early by its own measure (the wall clock was set
- * back): it schedules itself again for the rest.
+ * is armed as a slice of that length; a wake-up that finds nothing due — a slice, or the head
+ * was cancelled since — just re-arms. An entry may also find, when it fires, that it is early by
+ * its own measure (the wall clock was set back): it schedules itself again for the rest.
  *
  * Re-entrancy: what runs inside a firing, and what it may call.
  *  - A tick's firing starts its run, and a sync task runs to completion inside it; listeners of
  *    `tick`, `run:*` and `job:state` events run inside it too. They may call anything public —
  *    `trigger()`, `pause()`, `update()`, `remove()`, `stop()` — and the engine stays consistent:
- *    each stage re-checks the job's state after every call-out (a listener, a task, a claim), and
- *    never holds an iterator over a collection that a call-out can change.
+ *    state is written before the call-out that announces it, each stage re-checks the job's state
+ *    after a call-out that can change it (a listener, a task, a claim) before acting on it, and
+ *    none holds an iterator over a collection that a call-out can change.
  *  - Entries never fire re-entrantly: the loop is the only caller of `fire()`, and a firing that
  *    schedules an entry already due sees it fired later in the same pass, not nested inside it.
- *  - `stop()` from inside a firing clears the queue; the pass then finds nothing more to fire
- *    and the loop does not re-arm.
+ *  - `stop()` from inside a firing closes the loop once its wait is over (at once when no run is
+ *    in flight); a closed loop fires and arms nothing more.
  *  - An error escaping `fire()` is the engine's own bug (tasks, listeners and loggers are
  *    guarded where they are called): it is reported and the pass goes on.
  */
@@ -66,17 +67,15 @@ export class TickLoop {
     if (!this.#inPass && due < this.#armedDue) this.#arm();
   }
 
-  /** Takes `entry` off the queue if it is queued; the timer follows the new head. */
+  /**
+   * Takes `entry` off the queue if it is queued. The timer stays armed for it unless the queue is
+   * now empty: a wake-up with nothing due just re-arms, which is cheaper than re-arming on every
+   * cancelled timeout — and an empty queue must hold no timer, so that the process can exit.
+   */
   cancel(entry: QueueEntry): void {
-    if (entry.heapIndex < 0) return;
-    const wasHead = this.#queue.peek() === entry;
+    if (!entry.queued) return;
     this.#queue.cancel(entry);
-    if (!this.#inPass && wasHead) this.#arm();
-  }
-
-  /** How many entries are queued. */
-  get size(): number {
-    return this.#queue.size;
+    if (!this.#inPass && this.#queue.size === 0) this.#disarm();
   }
 
   /** Empties the queue and disarms for good: nothing of the scheduler is left to keep the process alive. */

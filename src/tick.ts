@@ -20,7 +20,7 @@ export class Tick {
      * The same due time on the clock's monotonic line (`clock.now()`), which a run's start is
      * taken on: lateness is measured against it, on one time line.
      */
-    readonly queueDue: number,
+    readonly monoDue: number,
     /** Whether `due` is a slot every replica computes the same (fixedRate, cron, at), which a coordinator dedupes on. */
     readonly shared: boolean,
   ) {}

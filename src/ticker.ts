@@ -4,10 +4,10 @@
  *
  *  - Shared schedules (fixedRate, cron, at): the due time is a wall-clock instant; the entry
  *    waits on the monotonic line until the instant should have come (`time-line.ts`), then
- *    checks the wall clock: early (the wall clock was set back, or the wait was a slice of a
- *    long one) means wait for the rest; late means catch up — the latest due tick fires, those
- *    it overtook count as missed (`schedules/catch-up.ts`). The next tick is armed as soon as
- *    one fires, so a run's duration cannot shift the timetable.
+ *    checks the wall clock: early (it was set back meanwhile) means wait for the rest; late
+ *    means catch up — the latest due tick fires, those it overtook count as missed
+ *    (`schedules/catch-up.ts`). The next tick is armed as soon as one fires, so a run's duration
+ *    cannot shift the timetable.
  *  - fixedDelay: the chain. A tick is armed on the monotonic line, and the next one only when
  *    the previous tick has ended — its run settled, or it was skipped or dropped.
  *  - runOnStart: one extra tick, fired through the loop right after `add()` (never inside it).
@@ -28,7 +28,7 @@ export interface TickerHost {
   readonly config: JobConfig;
   readonly state: JobState;
   readonly executor: Executor;
-  /** The schedule has no more ticks (`at` fired): the job is done once its last tick ends. */
+  /** The schedule has no more ticks (`at` fired): the job is done once its last tick has ended. */
   scheduleEnded(): void;
   logger(): Logger;
 }
@@ -51,7 +51,7 @@ interface StartTick {
   /** Its due time on the wall clock. */
   readonly due: number;
   /** Its due time on the monotonic line. */
-  readonly queueDue: number;
+  readonly monoDue: number;
   /** Whether `due` is a slot of the schedule (fixedRate, cron) rather than the add time. */
   readonly shared: boolean;
 }
@@ -90,20 +90,21 @@ export class Ticker extends QueueEntry {
       }
       // The start-up tick heads the chain; the next follows its end, and not before initialDelay.
       if (initialDelayMs !== undefined) chain.notBefore = mono + initialDelayMs;
-      this.#armStart({ due: wall, queueDue: mono, shared: false });
+      this.#armStart({ due: wall, monoDue: mono, shared: false });
       return;
     }
     const first = schedule.first(wall, initialDelayMs);
     this.#due = first ?? NaN;
     if (runOnStart) {
       // The schedule's current tick, which replicas starting together agree on; `at` has none.
+      // Its lateness counts from the add time: running it now is the point.
       const current = schedule.kind === 'at' ? null : schedule.latest(wall);
       if (current === null) {
-        this.#armStart({ due: wall, queueDue: mono, shared: false });
+        this.#armStart({ due: wall, monoDue: mono, shared: false });
         return;
       }
       if (current !== first) {
-        this.#armStart({ due: current, queueDue: engine.loop.timeLine.monotonicAt(current), shared: true });
+        this.#armStart({ due: current, monoDue: mono, shared: true });
         return;
       }
     }
@@ -112,15 +113,16 @@ export class Ticker extends QueueEntry {
 
   /** The pending scheduled tick's due time as a wall-clock instant, or `null` when none is armed. */
   get pendingDue(): number | null {
-    if (this.heapIndex < 0) return null;
+    if (!this.queued) return null;
     if (this.#start !== undefined) return this.#start.due;
     return this.#host.config.schedule.chained ? this.#host.engine.loop.timeLine.wallAt(this.#due) : this.#due;
   }
 
   /** QueueEntry: the pending tick is due (on the monotonic line). */
   fire(monoNow: number): void {
-    if (this.#start !== undefined) return this.#fireStart(this.#start);
     const host = this.#host;
+    if (host.state === 'removed') return;
+    if (this.#start !== undefined) return this.#fireStart(this.#start);
     const schedule = host.config.schedule;
     const executor = host.executor;
     const timeLine = host.engine.loop.timeLine;
@@ -137,10 +139,10 @@ export class Ticker extends QueueEntry {
     const due = this.#due;
     if (wall < due) {
       // Early on the wall clock's reckoning: it was set back meanwhile, or this was a slice of a long wait.
-      if (due - wall > STEP_BACK_WARNING_MS && monoNow - this.due < STEP_BACK_WARNING_MS && levelEnabled(host.engine.log, 'warn')) {
+      if (due - wall > STEP_BACK_WARNING_MS && levelEnabled(host.engine.log, 'warn')) {
         host.logger().warn({ steppedBackMs: due - wall, due: new Date(due).toISOString() }, 'the wall clock was set back; the schedule waits for it (tick ids are wall-clock instants and never repeat)');
       }
-      host.engine.loop.schedule(this, monoNow + (due - wall));
+      host.engine.loop.schedule(this, monoNow + (due - wall) + this.#jitter);
       return;
     }
     const monoLate = monoNow - this.due;
@@ -157,14 +159,15 @@ export class Ticker extends QueueEntry {
     if (next !== null) this.#arm(next);
     else this.#due = NaN;
     executor.submit(tick);
-    if (next === null) host.scheduleEnded();
+    // The last tick of the schedule, unless a task or listener gave the job a new one meanwhile.
+    if (next === null && !this.queued && this.#start === undefined) host.scheduleEnded();
   }
 
   #fireStart(start: StartTick): void {
     const host = this.#host;
     this.#start = undefined;
     if (start.shared) this.#lastDue = start.due;
-    const tick = host.executor.newTick(start.due, false, start.queueDue, start.shared);
+    const tick = host.executor.newTick(start.due, false, start.monoDue, start.shared);
     if (host.config.schedule.chained) this.#chainState().tick = tick;
     else if (!Number.isNaN(this.#due)) this.#arm(this.#due);
     host.executor.submit(tick);
@@ -190,49 +193,58 @@ export class Ticker extends QueueEntry {
    * A new schedule (or a job revived by `update()`) continues from the last tick that fired:
    * never before now, never repeating it. A fixedDelay run in flight arms the next tick itself
    * when it ends, with the new delay; without one, the new delay counts from the last run's end.
+   * A runOnStart tick still waiting for the loop keeps its place, ahead of the new schedule.
    */
   rebase(): void {
     const host = this.#host;
     const { engine, config } = host;
     const schedule = config.schedule;
-    this.cancel();
+    const start = this.#start;
+    this.#host.engine.loop.cancel(this);
+    this.#due = NaN;
     if (schedule.chained) {
+      if (start !== undefined) return this.#armStart(start);
       if (this.#chain?.tick !== undefined) return;
       const now = engine.clock.now();
       const settled = this.#chain?.lastSettled ?? host.executor.lastEndedAt;
       this.#arm(settled === undefined ? schedule.next(now)! : Math.max(schedule.next(settled)!, now));
       return;
     }
-    if (this.#chain !== undefined) this.#chain.tick = undefined;
+    // The chain of a fixedDelay schedule this one replaces is over.
+    this.#chain = undefined;
     const next = schedule.next(Math.max(this.#lastDue, engine.clock.wallNow() - 1));
-    if (next === null) host.scheduleEnded();
+    if (start !== undefined) {
+      this.#due = next ?? NaN;
+      this.#armStart(start);
+    } else if (next === null) host.scheduleEnded();
     else this.#arm(next);
   }
 
-  /** Takes the pending tick off the loop. */
-  cancel(): void {
+  /** Nothing of the schedule fires any more (stop, remove, maxRuns): the pending tick and a fixedDelay chain end here. */
+  halt(): void {
     this.#host.engine.loop.cancel(this);
     this.#due = NaN;
     this.#start = undefined;
+    if (this.#chain !== undefined) this.#chain.tick = undefined;
   }
 
-  /** Stop or remove: the pending tick is cancelled; ticks already overdue are counted as dropped. */
+  /** Stop or remove: the schedule halts; ticks already overdue are counted as dropped. Returns how many. */
   shutDown(reason: 'stopped' | 'removed'): number {
     const host = this.#host;
-    let overdue = 0;
     const firstDue = this.pendingDue;
-    if (firstDue !== null) {
-      const clock = host.engine.clock;
-      const schedule = host.config.schedule;
-      if (this.#start !== undefined || schedule.chained) {
-        overdue = clock.now() >= this.due ? 1 : 0;
-      } else if (clock.wallNow() - this.#jitter >= this.#due) {
-        overdue = catchUp(schedule, this.#due, clock.wallNow() - this.#jitter).missed + 1;
-      }
-      if (overdue > 0) host.executor.recordOverdue(firstDue, overdue, reason);
-    }
-    this.cancel();
-    if (this.#chain !== undefined) this.#chain.tick = undefined;
+    const start = this.#start;
+    const due = this.#due;
+    const entryDue = this.due;
+    const jitter = this.#jitter;
+    // Halted before anything is reported: a listener that stops again finds nothing left to count.
+    this.halt();
+    if (firstDue === null) return 0;
+    const clock = host.engine.clock;
+    const schedule = host.config.schedule;
+    let overdue = 0;
+    if (start !== undefined || schedule.chained) overdue = clock.now() >= entryDue ? 1 : 0;
+    else if (clock.wallNow() - jitter >= due) overdue = catchUp(schedule, due, clock.wallNow() - jitter).missed + 1;
+    if (overdue > 0) host.executor.recordOverdue(firstDue, overdue, reason);
     return overdue;
   }
 
@@ -247,10 +259,10 @@ export class Ticker extends QueueEntry {
     const wall = host.engine.clock.wallNow();
     const dues: number[] = [];
     let due: number | null;
-    if (this.#start !== undefined && this.heapIndex >= 0) {
+    if (this.#start !== undefined && this.queued) {
       dues.push(this.#start.due);
       due = schedule.chained ? schedule.next(wall) : Number.isNaN(this.#due) ? null : this.#due;
-    } else if (this.heapIndex >= 0) {
+    } else if (this.queued) {
       due = this.pendingDue;
     } else {
       due = schedule.chained && this.#chain?.tick !== undefined ? schedule.next(wall) : null;
@@ -274,7 +286,7 @@ export class Ticker extends QueueEntry {
     this.#due = due;
     const jitterMs = config.policy.jitterMs;
     this.#jitter = jitterMs > 0 ? (engine.clock.random?.() ?? Math.random()) * jitterMs : 0;
-    const queueDue = config.schedule.chained ? due : engine.loop.timeLine.monotonicAt(due);
-    engine.loop.schedule(this, queueDue + this.#jitter);
+    const monoDue = config.schedule.chained ? due : engine.loop.timeLine.monotonicAt(due);
+    engine.loop.schedule(this, monoDue + this.#jitter);
   }
 }

@@ -10,34 +10,50 @@
  * The two drift apart over a process's life; the offset between them is read when needed —
  * once per pass of the tick loop, so that every conversion in a pass agrees and a tick costs no
  * clock reads of its own. A wall-clock due time is turned into a monotonic deadline when it is
- * armed, with the offset of that moment; when the deadline comes, the ticker checks the wall
- * clock again and waits for the rest if the wall clock was set back meanwhile.
+ * armed; when the deadline comes, the ticker checks the wall clock again and waits for the rest
+ * if the wall clock was set back meanwhile.
+ *
+ * The offset is kept steady: `Date.now()` counts whole milliseconds, so a fresh reading of
+ * `wallNow() − now()` wanders within a millisecond from one read to the next. Were each reading
+ * used as is, a deadline armed with one and checked with another would often look a fraction of
+ * a millisecond early, and wake the loop twice. A reading replaces the kept offset only when it
+ * differs by a millisecond or more: a real step or drift of the wall clock.
  */
 import type { Clock } from './clock.js';
 
+/** A reading of the offset that differs from the kept one by less than this is the wall clock's resolution, not a change. */
+const RESOLUTION_MS = 1;
+
 export class TimeLine {
   readonly #clock: Clock;
-  /** `wallNow() − now()` as of the current pass; NaN outside a pass. */
+  /** The kept `wallNow() − now()`. */
   #offset = NaN;
+  #inPass = false;
 
   constructor(clock: Clock) {
     this.#clock = clock;
   }
 
-  /** A pass of the tick loop begins: take the offset once for all of it. */
+  /** A pass of the tick loop begins: read the offset once for all of it. */
   beginPass(): void {
-    this.#offset = this.#clock.wallNow() - this.#clock.now();
+    this.#read();
+    this.#inPass = true;
   }
 
   /** The pass is over: later conversions read the clocks again. */
   endPass(): void {
-    this.#offset = NaN;
+    this.#inPass = false;
   }
 
   /** `wallNow() − now()`: the pass's, or a fresh reading outside a pass. */
   offset(): number {
-    const offset = this.#offset;
-    return Number.isNaN(offset) ? this.#clock.wallNow() - this.#clock.now() : offset;
+    if (!this.#inPass) this.#read();
+    return this.#offset;
+  }
+
+  #read(): void {
+    const reading = this.#clock.wallNow() - this.#clock.now();
+    if (!(Math.abs(reading - this.#offset) < RESOLUTION_MS)) this.#offset = reading;
   }
 
   /** The wall-clock time at the monotonic instant `monoNow` (the pass's time, usually). */

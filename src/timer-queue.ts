@@ -35,18 +35,6 @@ export abstract class QueueEntry {
   }
 }
 
-/** An entry that calls a function: for the rare, one-off due times (backoff, deadlines). */
-export class CallbackEntry extends QueueEntry {
-  readonly #callback: (now: number) => void;
-  constructor(callback: (now: number) => void) {
-    super();
-    this.#callback = callback;
-  }
-  fire(now: number): void {
-    this.#callback(now);
-  }
-}
-
 /** A min-heap of {@link QueueEntry} by (due, seq). */
 export class TimerQueue {
   readonly #heap: QueueEntry[] = [];

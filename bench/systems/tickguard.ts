@@ -21,16 +21,26 @@ export const tickguard: SystemAdapter = {
   updateMethod: 'job.update({ fixedRate })',
   dueTime: 'ctx.scheduledAt (a Date: whole ms, so up to 1 ms of the lateness is truncation)',
   async load(options) {
-    const { createScheduler } = await loadTickguard(options);
+    const module = await loadTickguard(options);
+    const { createScheduler } = module;
+    // fixedRate slots are epoch-aligned since the engine exports DEFAULTS: without a phase every
+    // job of a period would be due at the same instant. Raw timers and earlier tickguard versions
+    // take their phase from when they were created; tickguard jobs get the same phase explicitly
+    // (the wall clock at add(), modulo the period), so that every system spreads its jobs alike.
+    const phased = 'DEFAULTS' in module;
+    const phaseNow = (periodMs: number): number => Date.now() % Math.floor(periodMs);
     return (): SystemDriver => {
       const scheduler = createScheduler();
       const jobs: (ReturnType<typeof scheduler.add> | undefined)[] = [];
       return {
         add(index, periodMs, task) {
-          jobs[index] = scheduler.add({ name: `job-${index}`, fixedRate: periodMs, run: (ctx) => task(ctx.scheduledAt.getTime()) });
+          const run = (ctx: { readonly scheduledAt: Date }): void | Promise<void> => task(ctx.scheduledAt.getTime());
+          jobs[index] = scheduler.add(phased
+            ? { name: `job-${index}`, fixedRate: periodMs, phase: phaseNow(periodMs), run }
+            : { name: `job-${index}`, fixedRate: periodMs, run });
         },
         update(index, periodMs) {
-          jobs[index]?.update({ fixedRate: periodMs });
+          jobs[index]?.update(phased ? { fixedRate: periodMs, phase: phaseNow(periodMs) } : { fixedRate: periodMs });
         },
         remove(index) {
           const job = jobs[index];

@@ -38,7 +38,8 @@ export function isLease(value: unknown): value is Lease {
   if (typeof value !== 'object' || value === null) return false;
   const lease = value as Partial<Record<keyof Lease, unknown>>;
   return typeof lease.token === 'number' && Number.isFinite(lease.token) && lease.expiresAt instanceof Date &&
-    typeof lease.renew === 'function' && typeof lease.release === 'function';
+    typeof lease.renew === 'function' && typeof lease.release === 'function' &&
+    (lease.lost === undefined || lease.lost instanceof AbortSignal);
 }
 
 /** Reads a claim's resolved value; `sentAt` is when the claim was sent (monotonic). */

@@ -44,8 +44,9 @@ export interface ClaimRequest extends TickIdentity {
   readonly mode: 'per-tick' | 'exclusive';
   /**
    * The shared slot the tick stands for (its due time in epoch ms), which every replica computes
-   * the same; `null` for a tick with no shared slot (fixedDelay leadership, runOnStart of a
-   * fixedDelay job): then only the job's lease is taken.
+   * the same; `null` for a tick with no shared slot — a manual tick, a fixedDelay tick (leadership),
+   * the runOnStart tick of a fixedDelay or `at` job: then no tick record is written, only the
+   * job's lease is taken (exclusive).
    */
   readonly slot: number | null;
 }
@@ -105,7 +106,11 @@ export interface Coordinator {
   claim(tick: ClaimRequest, options: ClaimOptions): ClaimResult | Promise<ClaimResult>;
 }
 
-/** A version 1 coordinator: `claim(tick)` answering `true` or `false`. Still accepted. */
+/**
+ * The name of the coordinator type before version 2 of the contract. A version 1 coordinator —
+ * `claim(tick)` answering `true` or `false` — is still a valid {@link Coordinator}.
+ * @deprecated Use {@link Coordinator}.
+ */
 export type TickCoordinator = Coordinator;
 
 /** The view of a lease that a task gets as `ctx.lease`. */

@@ -46,11 +46,12 @@ export class LeaseKeeper extends QueueEntry {
 
   /** Starts renewing; reports the lease lost at once if its signal already aborted. */
   start(): void {
-    if (this.lease.lost?.aborted === true) {
+    const lost = this.lease.lost;
+    if (lost?.aborted === true) {
       this.#lose('the coordinator reported the lease lost');
       return;
     }
-    this.lease.lost?.addEventListener('abort', this.#lostListener, { once: true });
+    lost?.addEventListener('abort', this.#lostListener, { once: true });
     this.#scheduleRenewal(this.#engine.clock.now());
   }
 

@@ -37,7 +37,7 @@ export class MemoryCoordinationStore {
     return { ticks: this.#ticks.size, leases: this.#leases.size };
   }
 
-  /** Claims as the contract says; `owner` tells replicas apart. */
+  /** Claims as the contract says: a tick record and, for exclusive claims, the job's lease (with a fresh id per grant). */
   claim(request: ClaimRequest, ttlMs: number): { token: number; expiresAt: number; id: number | undefined; lost: AbortSignal | undefined } | null {
     const now = this.clock.now();
     this.#sweep(now);

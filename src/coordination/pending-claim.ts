@@ -7,7 +7,7 @@
 import type { Engine } from '../engine.js';
 import type { Tick } from '../tick.js';
 import { QueueEntry } from '../timer-queue.js';
-import { ClaimTimeoutError, toError } from '../errors.js';
+import { ClaimTimeoutError } from '../errors.js';
 import type { PendingClaimView } from '../snapshot.js';
 import type { ClaimRequest, Lease } from './contract.js';
 import { failureOf, verdictOf, type ClaimVerdict } from './claim-result.js';
@@ -78,11 +78,6 @@ export class PendingClaim extends QueueEntry {
     this.#controller.abort(reason);
   }
 
-  /** Whether a verdict was delivered or the claim abandoned. */
-  get done(): boolean {
-    return this.#done;
-  }
-
   describe(now: number): PendingClaimView {
     return { job: this.tick.jobName, tickId: this.tick.tickId, scheduledAt: this.tick.scheduledAt, pendingForMs: now - this.#startedAt };
   }
@@ -90,7 +85,7 @@ export class PendingClaim extends QueueEntry {
   #answered(value: unknown): void {
     const verdict = verdictOf(value, this.#startedAt);
     if (this.#done) {
-      if (verdict.won && verdict.lease !== undefined) releaseUnused(this.#engine, verdict.lease);
+      if (verdict.won && verdict.lease !== undefined) releaseLease(this.#engine, verdict.lease, 'not-run');
       return;
     }
     this.#settle(verdict);
@@ -108,14 +103,9 @@ export class PendingClaim extends QueueEntry {
   }
 }
 
-/** Gives back a lease that will not be used; a failure to do so is logged (the lease then expires on its own). */
-export function releaseUnused(engine: Engine, lease: Lease): void {
-  releaseLease(engine, lease, 'not-run');
-}
-
 /** Releases `lease` with `outcome`, containing whatever the coordinator throws or rejects with. */
 export function releaseLease(engine: Engine, lease: Lease, outcome: Parameters<Lease['release']>[0]): void {
-  const report = (error: unknown): void => engine.log.warn({ err: toError(error), token: lease.token }, 'lease.release() failed; the lease will expire on its own');
+  const report = (error: unknown): void => engine.contained(error, 'lease.release() failed; the lease will expire on its own', { token: lease.token });
   try {
     Promise.resolve(lease.release(outcome)).catch(report);
   } catch (error) {

@@ -16,6 +16,7 @@
 import type { Engine } from '../engine.js';
 import type { Tick } from '../tick.js';
 import type { Run } from '../run/run.js';
+import type { RunOutcome } from '../events.js';
 import type { JobConfig } from '../options/job.js';
 import type { PendingClaimView } from '../snapshot.js';
 import type { ClaimRequest, Lease } from './contract.js';
@@ -43,7 +44,6 @@ export class CoordinationStage {
   #leader: LeaseKeeper | undefined;
   /** The lease kept alive for the exclusive run in flight (one per job: the lease excludes a second). */
   #runKeeper: LeaseKeeper | undefined;
-  #keptRun: Run | undefined;
 
   constructor(host: StageHost, onVerdict: VerdictHandler) {
     this.#host = host;
@@ -93,27 +93,48 @@ export class CoordinationStage {
     if (lease === undefined || this.#host.config.policy.coordination !== 'exclusive' || this.#leader?.lease === lease) return;
     const engine = this.#host.engine;
     const keeper = new LeaseKeeper(engine, lease, this.#host.config.policy.leaseTtlMs, sentAt, (why) => {
-      if (this.#runKeeper === keeper) {
-        this.#runKeeper = undefined;
-        this.#keptRun = undefined;
-      }
+      if (this.#runKeeper === keeper) this.#runKeeper = undefined;
       this.#host.leaseLost(lease, why);
     });
     this.#runKeeper = keeper;
-    this.#keptRun = run;
-    keeper.start();
+    try {
+      keeper.start();
+    } catch (error) {
+      // A coordinator's lease that cannot be watched is as good as lost: the run must not go on holding it.
+      this.#host.engine.contained(error, 'a coordination lease could not be watched; treating it as lost', { token: lease.token });
+      keeper.stop();
+      this.#runKeeper = undefined;
+      this.#host.leaseLost(lease, 'its lost signal could not be watched');
+    }
   }
 
-  /** A run ended: its lease is given back (a leader keeps the job's lease). */
-  runEnded(run: Run): void {
+  /** A run ended with `outcome`: its lease is given back (a leader keeps the job's lease). */
+  runEnded(run: Run, outcome: RunOutcome): void {
     const lease = run.heldLease;
-    if (lease === undefined || this.#leader?.lease === lease) return;
-    if (this.#keptRun === run) {
-      this.#runKeeper?.stop();
-      this.#runKeeper = undefined;
-      this.#keptRun = undefined;
+    if (lease === undefined) return;
+    if (this.#leader?.lease === lease) {
+      // Leadership outlives runs, unless an update made the job something else than a fixedDelay leader.
+      if (!this.#leadership()) this.resign();
+      return;
     }
-    releaseLease(this.#host.engine, lease, run.outcome ?? 'not-run');
+    if (this.#runKeeper?.lease === lease) {
+      this.#runKeeper.stop();
+      this.#runKeeper = undefined;
+    }
+    releaseLease(this.#host.engine, lease, outcome);
+  }
+
+  /**
+   * The job's config changed: a leader whose job is no longer a coordinated fixedDelay one gives
+   * the lease up — at once, or when the run holding it ends.
+   */
+  configChanged(runsHoldingLeader: boolean): void {
+    if (this.#leader !== undefined && !this.#leadership() && !runsHoldingLeader) this.resign();
+  }
+
+  /** The leader's lease, while this replica leads the job. */
+  get leaderLease(): Lease | undefined {
+    return this.#leader?.lease;
   }
 
   /** A won lease will not be used (the tick may not start after all); a leader keeps its own. */
@@ -143,7 +164,6 @@ export class CoordinationStage {
   close(): void {
     this.#runKeeper?.stop();
     this.#runKeeper = undefined;
-    this.#keptRun = undefined;
     this.#leader?.stop();
   }
 

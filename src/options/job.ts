@@ -77,34 +77,39 @@ export function validateJobOptions(input: unknown, context: JobContext): JobConf
   if (name.includes('@')) {
     throw new InvalidOptionError('name', name, `Expected \`name\` without '@' (it separates the name from the due time in tick ids such as 'sync@2026-01-01T00:00:00.000Z'), got ${describeValue(name)}`);
   }
-  const job = JSON.stringify(name);
   if (typeof options.run !== 'function') {
-    throw new InvalidOptionError('run', options.run, `Expected \`run\` to be a function, got ${describeValue(options.run)} (job ${job})`);
+    throw new InvalidOptionError('run', options.run, `Expected \`run\` to be a function, got ${describeValue(options.run)} (job ${JSON.stringify(name)})`);
   }
 
-  const given = SCHEDULE_KEYS.filter((key) => raw[key] !== undefined);
-  if (given.length !== 1) {
+  let kind: ScheduleKind | undefined;
+  let schedules = 0;
+  for (const key of SCHEDULE_KEYS) {
+    if (raw[key] === undefined) continue;
+    schedules += 1;
+    kind ??= key;
+  }
+  if (kind === undefined || schedules !== 1) {
+    const given = SCHEDULE_KEYS.filter((key) => raw[key] !== undefined);
     throw new InvalidOptionError(
       given[1] ?? 'schedule',
       given.length === 0 ? undefined : given,
       given.length === 0
-        ? `Job ${job} needs a schedule: exactly one of \`fixedRate\`, \`fixedDelay\`, \`cron\` or \`at\``
-        : `Job ${job} has ${given.length} schedules (${given.map((k) => `\`${k}\``).join(', ')}); give exactly one`,
+        ? `Job ${JSON.stringify(name)} needs a schedule: exactly one of \`fixedRate\`, \`fixedDelay\`, \`cron\` or \`at\``
+        : `Job ${JSON.stringify(name)} has ${given.length} schedules (${given.map((k) => `\`${k}\``).join(', ')}); give exactly one`,
     );
   }
-  const kind: ScheduleKind = given[0]!;
-  onlyFor(raw, 'timezone', kind, ['cron'], job);
-  onlyFor(raw, 'initialDelay', kind, ['fixedRate', 'fixedDelay'], job);
-  onlyFor(raw, 'phase', kind, ['fixedRate'], job);
+  onlyFor(raw, 'timezone', kind, ['cron'], name);
+  onlyFor(raw, 'initialDelay', kind, ['fixedRate', 'fixedDelay'], name);
+  onlyFor(raw, 'phase', kind, ['fixedRate'], name);
   const schedule = createSchedule({ kind, value: raw[kind], timezone: options.timezone, phase: options.phase });
 
   const overlap = oneOf(options.overlap, 'overlap', OVERLAP_POLICIES, DEFAULTS.overlap);
   if (options.maxBuffered !== undefined && overlap !== 'buffer-all') {
-    throw new InvalidOptionError('maxBuffered', options.maxBuffered, `\`maxBuffered\` applies to \`overlap: 'buffer-all'\` only; job ${job} uses '${overlap}'`);
+    throw new InvalidOptionError('maxBuffered', options.maxBuffered, `\`maxBuffered\` applies to \`overlap: 'buffer-all'\` only; job ${JSON.stringify(name)} uses '${overlap}'`);
   }
   const jitterMs = options.jitter === undefined ? DEFAULTS.jitterMs : parseDuration(options.jitter, 'jitter', 'non-negative');
   if (schedule.periodMs !== undefined && jitterMs >= schedule.periodMs) {
-    throw new InvalidOptionError('jitter', options.jitter, `Expected \`jitter\` to be below the period (${schedule.periodMs} ms) of job ${job}: a start delayed past the next slot would overtake it, got ${describeValue(options.jitter)}`);
+    throw new InvalidOptionError('jitter', options.jitter, `Expected \`jitter\` to be below the period (${schedule.periodMs} ms) of job ${JSON.stringify(name)}: a start delayed past the next slot would overtake it, got ${describeValue(options.jitter)}`);
   }
   const timeoutMs = options.timeout === undefined ? undefined : parseDuration(options.timeout, 'timeout');
   const stuckAfterMs = options.stuckAfter === undefined
@@ -112,11 +117,11 @@ export function validateJobOptions(input: unknown, context: JobContext): JobConf
     : parseDuration(options.stuckAfter, 'stuckAfter');
 
   const maxConcurrency = integerAtLeast(options.maxConcurrency, 'maxConcurrency', 1, DEFAULTS.maxConcurrency);
-  const coordination = validateCoordination(options.coordination, schedule, context, job);
+  const coordination = validateCoordination(options.coordination, schedule, context, name);
   if (coordination === 'exclusive' && maxConcurrency > 1) {
-    throw new InvalidOptionError('maxConcurrency', options.maxConcurrency, `Expected \`maxConcurrency\` to be 1 for job ${job} under \`coordination: 'exclusive'\` (its lease admits one run across all replicas, this one included), got ${describeValue(options.maxConcurrency)}`);
+    throw new InvalidOptionError('maxConcurrency', options.maxConcurrency, `Expected \`maxConcurrency\` to be 1 for job ${JSON.stringify(name)} under \`coordination: 'exclusive'\` (its lease admits one run across all replicas, this one included), got ${describeValue(options.maxConcurrency)}`);
   }
-  const policy = shared({
+  const policy = usesDefaultPolicy(raw) ? defaultPolicy(coordination) : shared({
     initialDelayMs: options.initialDelay === undefined ? undefined : parseDuration(options.initialDelay, 'initialDelay', 'non-negative'),
     runOnStart: optionalBoolean(options.runOnStart, 'runOnStart', DEFAULTS.runOnStart),
     jitterMs,
@@ -131,7 +136,42 @@ export function validateJobOptions(input: unknown, context: JobContext): JobConf
     coordination,
     leaseTtlMs: options.leaseTtl === undefined ? DEFAULTS.leaseTtlMs : parseDuration(options.leaseTtl, 'leaseTtl'),
   });
-  return { name, run: options.run, schedule, policy, source: options };
+  // A copy: the caller may reuse or change its object after add().
+  return { name, run: options.run, schedule, policy, source: { ...options } };
+}
+
+/** The options a job's policy is made of (besides `coordination`). */
+const POLICY_KEYS = [
+  'initialDelay', 'runOnStart', 'jitter', 'maxRuns', 'maxConcurrency', 'overlap', 'maxBuffered', 'timeout', 'stuckAfter',
+  'retry', 'maxConsecutiveFailures', 'leaseTtl',
+] as const;
+
+const POLICY_KEY_SET: ReadonlySet<string> = new Set(POLICY_KEYS);
+
+/**
+ * Whether none of the policy's options was given: the common case, served without building a
+ * policy. Walks the keys given (a few) rather than looking up every policy option (misses cost).
+ */
+function usesDefaultPolicy(raw: Record<string, unknown>): boolean {
+  for (const key in raw) if (POLICY_KEY_SET.has(key) && raw[key] !== undefined) return false;
+  return true;
+}
+
+const DEFAULT_POLICIES = new Map<CoordinationMode, JobPolicy>();
+
+/** The policy of a job that gave none of its options, for each coordination mode. */
+function defaultPolicy(coordination: CoordinationMode): JobPolicy {
+  let policy = DEFAULT_POLICIES.get(coordination);
+  if (policy === undefined) {
+    policy = Object.freeze({
+      initialDelayMs: undefined, runOnStart: DEFAULTS.runOnStart, jitterMs: DEFAULTS.jitterMs, maxRuns: DEFAULTS.maxRuns,
+      maxConcurrency: DEFAULTS.maxConcurrency, overlap: DEFAULTS.overlap, maxBuffered: DEFAULTS.maxBuffered, timeoutMs: undefined,
+      stuckAfterMs: undefined, retry: NO_RETRY, maxConsecutiveFailures: DEFAULTS.maxConsecutiveFailures, coordination,
+      leaseTtlMs: DEFAULTS.leaseTtlMs,
+    });
+    DEFAULT_POLICIES.set(coordination, policy);
+  }
+  return policy;
 }
 
 /** Policies seen so far, by their values; bounded, so that a stream of one-off policies cannot grow it. */
@@ -149,19 +189,19 @@ function shared(policy: JobPolicy): JobPolicy {
   return frozen;
 }
 
-function onlyFor(raw: Record<string, unknown>, option: string, kind: ScheduleKind, kinds: readonly ScheduleKind[], job: string): void {
+function onlyFor(raw: Record<string, unknown>, option: string, kind: ScheduleKind, kinds: readonly ScheduleKind[], name: string): void {
   if (raw[option] === undefined || kinds.includes(kind)) return;
-  throw new InvalidOptionError(option, raw[option], `\`${option}\` applies to ${kinds.map((k) => `\`${k}\``).join(' and ')} schedules only; job ${job} uses \`${kind}\`, got ${describeValue(raw[option])}`);
+  throw new InvalidOptionError(option, raw[option], `\`${option}\` applies to ${kinds.map((k) => `\`${k}\``).join(' and ')} schedules only; job ${JSON.stringify(name)} uses \`${kind}\`, got ${describeValue(raw[option])}`);
 }
 
-function validateCoordination(value: unknown, schedule: Schedule, context: JobContext, job: string): CoordinationMode {
+function validateCoordination(value: unknown, schedule: Schedule, context: JobContext, name: string): CoordinationMode {
   const fallback: CoordinationMode = !context.coordinated ? 'local' : schedule.chained ? 'exclusive' : 'per-tick';
   const mode = oneOf(value, 'coordination', COORDINATION_MODES, fallback);
   if (mode !== 'local' && !context.coordinated) {
-    throw new InvalidOptionError('coordination', value, `\`coordination: '${mode}'\` needs a coordinator: pass createScheduler({ coordinator }) (job ${job})`);
+    throw new InvalidOptionError('coordination', value, `\`coordination: '${mode}'\` needs a coordinator: pass createScheduler({ coordinator }) (job ${JSON.stringify(name)})`);
   }
   if (mode === 'per-tick' && schedule.chained) {
-    throw new InvalidOptionError('coordination', value, `Expected \`coordination\` of fixedDelay job ${job} to be 'exclusive' (one replica leads the job) or 'local', got 'per-tick': a fixedDelay job has no shared slots to claim per tick`);
+    throw new InvalidOptionError('coordination', value, `Expected \`coordination\` of fixedDelay job ${JSON.stringify(name)} to be 'exclusive' (one replica leads the job) or 'local', got 'per-tick': a fixedDelay job has no shared slots to claim per tick`);
   }
   return mode;
 }

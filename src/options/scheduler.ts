@@ -30,6 +30,9 @@ export function validateSchedulerOptions(input: unknown): SchedulerConfig {
   if (clock !== undefined && !hasMethods(clock, ['now', 'wallNow', 'setTimer', 'clearTimer'])) {
     throw new InvalidOptionError('clock', clock, `Expected \`clock\` to implement now(), wallNow(), setTimer() and clearTimer(), got ${describeValue(clock)}`);
   }
+  if (clock?.random !== undefined && typeof clock.random !== 'function') {
+    throw new InvalidOptionError('clock.random', clock.random, `Expected \`clock.random\` to be a function returning a number in [0, 1), got ${describeValue(clock.random)}`);
+  }
   if (logger !== undefined && !hasMethods(logger, ['child', 'debug', 'info', 'warn', 'error'])) {
     throw new InvalidOptionError('logger', logger, `Expected \`logger\` to be pino-compatible (child, debug, info, warn, error), got ${describeValue(logger)}`);
   }

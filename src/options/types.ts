@@ -70,11 +70,11 @@ export interface JobCommonOptions {
   readonly jitter?: Duration;
   /** After this many started runs the job is `done`. @default Infinity (`DEFAULTS.maxRuns`) */
   readonly maxRuns?: number;
-  /** Runs of this job that may be in flight at once (in this process). @default 1 (`DEFAULTS.maxConcurrency`) */
+  /** Runs of this job that may be in flight at once (in this process); 1 under `coordination: 'exclusive'`. @default 1 (`DEFAULTS.maxConcurrency`) */
   readonly maxConcurrency?: number;
   /** What a tick does when every slot is busy. @default 'skip' (`DEFAULTS.overlap`) */
   readonly overlap?: OverlapPolicy;
-  /** Bound of the queue under `overlap: 'buffer-all'`; on overflow the oldest tick is dropped. @default 100 (`DEFAULTS.maxBuffered`) */
+  /** Bound of the queue under `overlap: 'buffer-all'` (and only there); on overflow the oldest tick is dropped. @default 100 (`DEFAULTS.maxBuffered`) */
   readonly maxBuffered?: number;
   /** Per attempt: then `ctx.signal` aborts with a {@link RunTimeoutError}. @default none */
   readonly timeout?: Duration;
@@ -85,7 +85,9 @@ export interface JobCommonOptions {
   /** After this many failed runs in a row the job pauses itself. @default Infinity (`DEFAULTS.maxConsecutiveFailures`) */
   readonly maxConsecutiveFailures?: number;
   /**
-   * How the job is coordinated across replicas through the scheduler's `coordinator`.
+   * How the job is coordinated across replicas through the scheduler's `coordinator`. A fixedDelay
+   * job has no shared slots: `'exclusive'` (leadership) or `'local'`. Without a coordinator only
+   * `'local'`.
    * @default with a coordinator: `'exclusive'` for fixedDelay (leadership), `'per-tick'` otherwise; without one: `'local'`
    */
   readonly coordination?: CoordinationMode;

@@ -43,11 +43,26 @@ export interface AttemptSource {
   logger(): Logger;
 }
 
+/** Engine-only access to an attempt's signal: set by the class below, reachable from no context object. */
+let abortContext: (ctx: AttemptContext, reason: Error) => void;
+let readAbortReason: (ctx: AttemptContext) => Error | undefined;
+
+/** Aborts the attempt's signal (now, or when it is first read). Only the first reason counts. */
+export function abortAttempt(ctx: AttemptContext, reason: Error): void {
+  abortContext(ctx, reason);
+}
+
+/** Why the attempt was aborted, if it was. */
+export function abortReasonOf(ctx: AttemptContext): Error | undefined {
+  return readAbortReason(ctx);
+}
+
 /**
  * The context of one attempt. It owns the attempt's abort signal, created on first read (most
  * tasks never touch it): a signal read after the attempt ended is still that attempt's, aborted
  * exactly when the attempt was. The run lets go of the context when the attempt ends, so a
- * listener the task left on the signal dies with it.
+ * listener the task left on the signal dies with it. The task sees the {@link RunContext}
+ * members only: aborting is the engine's, through {@link abortAttempt}.
  */
 export class AttemptContext implements RunContext {
   readonly #source: AttemptSource;
@@ -57,27 +72,20 @@ export class AttemptContext implements RunContext {
   #abortReason: Error | undefined;
   #log: Logger | undefined;
 
+  static {
+    abortContext = (ctx, reason) => {
+      if (ctx.#abortReason !== undefined) return;
+      ctx.#abortReason = reason;
+      ctx.#controller?.abort(reason);
+    };
+    readAbortReason = (ctx) => ctx.#abortReason;
+  }
+
+  /** @param startedAtMs when the attempt started, on the wall clock. */
   constructor(source: AttemptSource, attempt: number, startedAtMs: number) {
     this.#source = source;
     this.attempt = attempt;
     this.#startedAtMs = startedAtMs;
-  }
-
-  /** Aborts the attempt's signal (now, or when it is first read). Only the first reason counts. */
-  abort(reason: Error): void {
-    if (this.#abortReason !== undefined) return;
-    this.#abortReason = reason;
-    this.#controller?.abort(reason);
-  }
-
-  /** Whether the attempt was aborted. */
-  get aborted(): boolean {
-    return this.#abortReason !== undefined;
-  }
-
-  /** Why the attempt was aborted, if it was. */
-  get abortReason(): Error | undefined {
-    return this.#abortReason;
   }
 
   get signal(): AbortSignal {

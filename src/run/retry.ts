@@ -14,8 +14,3 @@ export function shouldRetry(retry: RetryConfig, error: Error, attempt: number, l
     return false;
   }
 }
-
-/** The wait before the retry that follows attempt `attempt`. */
-export function backoffMs(retry: RetryConfig, attempt: number): number {
-  return retry.delayMs(attempt);
-}

@@ -17,16 +17,16 @@ import type { Engine } from '../engine.js';
 import type { RunOutcome } from '../events.js';
 import type { Logger } from '../logger.js';
 import { levelEnabled } from '../logger.js';
-import type { JobConfig, JobPolicy } from '../options/job.js';
+import type { JobConfig } from '../options/job.js';
 import type { InFlightRun } from '../snapshot.js';
 import type { Tick } from '../tick.js';
 import type { Lease, LeaseInfo } from '../coordination/contract.js';
 import { RunAbortedError, RunTimeoutError, type AbortCause } from '../errors.js';
-import { AttemptContext, type AttemptSource } from './context.js';
+import { abortAttempt, abortReasonOf, AttemptContext, type AttemptSource } from './context.js';
 import { callTask, type TaskTarget } from './call-task.js';
 import { AttemptDeadline } from './attempt-deadline.js';
 import { RetryBackoff, type BackoffTarget } from './backoff.js';
-import { backoffMs, shouldRetry } from './retry.js';
+import { shouldRetry } from './retry.js';
 
 /** What a run needs from its job's executor. */
 export interface RunHost {
@@ -37,8 +37,29 @@ export interface RunHost {
   readonly refusal: Extract<AbortCause, 'stop' | 'remove'>;
   /** The job's logger. */
   logger(): Logger;
-  /** The run ended; its outcome is on it. */
-  runEnded(run: Run): void;
+  /** The run ended: its outcome, its last error, and when (monotonic). */
+  runEnded(run: Run, outcome: RunOutcome, error: Error | undefined, endedAt: number): void;
+}
+
+// Flags of a run, in one small integer.
+const TIMED_OUT = 1;
+const SETTLED = 2;
+const STUCK = 4;
+
+/**
+ * What only some runs need — a timeout, a stuck check, a retry, a logger, a lease view — kept
+ * apart so that a plain run (no timeout, no retry, nothing logged) allocates none of it.
+ */
+interface RunExtras {
+  timeout: AttemptDeadline | undefined;
+  stuckWatch: AttemptDeadline | undefined;
+  backoff: RetryBackoff | undefined;
+  /** The failure a pending retry would follow; the run's outcome if the retry never happens. */
+  pendingFailure: { outcome: RunOutcome; error: Error } | undefined;
+  logger: Logger | undefined;
+  leaseInfo: LeaseInfo | undefined;
+  /** When the current attempt started (monotonic), for the stuck report. */
+  attemptStartedAt: number;
 }
 
 /** The attempts of one tick. */
@@ -47,35 +68,25 @@ export class Run implements AttemptSource, TaskTarget, BackoffTarget {
   readonly #host: RunHost;
   /** The config in force when the run started: an update applies to the next run, not this one. */
   readonly #config: JobConfig;
-  readonly #policy: JobPolicy;
   readonly #lease: Lease | undefined;
-  #leaseInfo: LeaseInfo | undefined;
   #attempt = 0;
+  #flags = 0;
   /** The current attempt's context; dropped when the attempt settles. */
   #ctx: AttemptContext | undefined;
   /** Who aborted the run (not a timeout, which ends one attempt). */
   #abortCause: AbortCause | undefined;
-  #timedOut = false;
-  #settled = false;
-  #stuck = false;
   #startedAt = 0;
-  #attemptStartedAt = 0;
-  #endedAt = 0;
-  #outcome: RunOutcome | undefined;
-  #error: Error | undefined;
-  #timeout: AttemptDeadline | undefined;
-  #stuckWatch: AttemptDeadline | undefined;
-  #backoff: RetryBackoff | undefined;
-  /** The failure a pending retry would follow; the run's outcome if the retry never happens. */
-  #pendingFailure: { outcome: RunOutcome; error: Error } | undefined;
-  #logger: Logger | undefined;
+  #extras: RunExtras | undefined;
 
   constructor(host: RunHost, config: JobConfig, tick: Tick, lease: Lease | undefined) {
     this.#host = host;
     this.#config = config;
-    this.#policy = config.policy;
     this.tick = tick;
     this.#lease = lease;
+  }
+
+  #more(): RunExtras {
+    return (this.#extras ??= { timeout: undefined, stuckWatch: undefined, backoff: undefined, pendingFailure: undefined, logger: undefined, leaseInfo: undefined, attemptStartedAt: 0 });
   }
 
   // ─── what the attempt context reads ────────────────────────────────────────────────
@@ -98,12 +109,14 @@ export class Run implements AttemptSource, TaskTarget, BackoffTarget {
     const lease = this.#lease;
     if (lease === undefined) return undefined;
     // A read-only view: the task fences with the token; renewing and releasing stay the engine's.
-    return (this.#leaseInfo ??= { get token() { return lease.token; }, get expiresAt() { return lease.expiresAt; } });
+    const extras = this.#more();
+    return (extras.leaseInfo ??= { get token() { return lease.token; }, get expiresAt() { return lease.expiresAt; } });
   }
 
   /** This run's child logger, bound to job, tick and attempt. */
   logger(): Logger {
-    return (this.#logger ??= this.#host.logger().child({
+    const extras = this.#more();
+    return (extras.logger ??= this.#host.logger().child({
       tick: this.tick.seq,
       tickId: this.tick.tickId,
       scheduledAt: this.tick.scheduledAt.toISOString(),
@@ -113,13 +126,13 @@ export class Run implements AttemptSource, TaskTarget, BackoffTarget {
 
   // ─── state, read by the executor and snapshots ─────────────────────────────────────
   get settled(): boolean {
-    return this.#settled;
+    return (this.#flags & SETTLED) !== 0;
   }
   get stuck(): boolean {
-    return this.#stuck;
+    return (this.#flags & STUCK) !== 0;
   }
   get abortCause(): AbortCause | undefined {
-    return this.#abortCause ?? (this.#timedOut ? 'timeout' : undefined);
+    return this.#abortCause ?? ((this.#flags & TIMED_OUT) !== 0 ? 'timeout' : undefined);
   }
   /** Whether someone aborted the run (a timeout does not count: it ends one attempt). */
   get aborted(): boolean {
@@ -128,17 +141,8 @@ export class Run implements AttemptSource, TaskTarget, BackoffTarget {
   get startedAt(): number {
     return this.#startedAt;
   }
-  get endedAt(): number {
-    return this.#endedAt;
-  }
   get attempts(): number {
     return this.#attempt;
-  }
-  get outcome(): RunOutcome | undefined {
-    return this.#outcome;
-  }
-  get error(): Error | undefined {
-    return this.#error;
   }
   /** The lease the run holds, for the coordination stage. */
   get heldLease(): Lease | undefined {
@@ -155,16 +159,17 @@ export class Run implements AttemptSource, TaskTarget, BackoffTarget {
 
   /** Aborts the run for `cause`: its signal fires, and no retry follows. Idempotent. */
   abort(cause: Exclude<AbortCause, 'timeout'>): void {
-    if (this.#settled || this.#abortCause !== undefined) return;
+    if (this.settled || this.#abortCause !== undefined) return;
     this.#abortCause = cause;
     const reason = new RunAbortedError(this.tick.jobName, cause);
-    if (this.#backoff !== undefined && this.#backoff.heapIndex >= 0) {
+    const backoff = this.#extras?.backoff;
+    if (backoff !== undefined && backoff.queued) {
       // Between attempts nothing is running: the run ends now.
-      this.#host.engine.loop.cancel(this.#backoff);
+      this.#host.engine.loop.cancel(backoff);
       this.#finish('aborted', reason);
       return;
     }
-    this.#ctx?.abort(reason);
+    if (this.#ctx !== undefined) abortAttempt(this.#ctx, reason);
   }
 
   /**
@@ -172,21 +177,22 @@ export class Run implements AttemptSource, TaskTarget, BackoffTarget {
    * scheduler stops. A run in the middle of an attempt is left alone.
    */
   endRetryWait(): void {
-    const failure = this.#pendingFailure;
-    if (failure === undefined || this.#backoff === undefined || this.#backoff.heapIndex < 0) return;
-    this.#host.engine.loop.cancel(this.#backoff);
-    this.#pendingFailure = undefined;
+    const extras = this.#extras;
+    const failure = extras?.pendingFailure;
+    if (failure === undefined || extras?.backoff === undefined || !extras.backoff.queued) return;
+    this.#host.engine.loop.cancel(extras.backoff);
+    extras.pendingFailure = undefined;
     this.#finish(failure.outcome, failure.error);
   }
 
   /**
    * Nobody waits for this run any more (a stop or remove timed out on it): it keeps no timer of
-   * the scheduler armed. It is still accounted for when it settles.
+   * the scheduler armed — a retry it was waiting for will not come — and is still accounted for
+   * when its attempt settles.
    */
   abandon(): void {
-    const loop = this.#host.engine.loop;
-    this.#timeout?.disarm(loop);
-    this.#stuckWatch?.disarm(loop);
+    this.#disarmAttempt();
+    this.endRetryWait();
   }
 
   /** A view for snapshots and stop reports. */
@@ -196,10 +202,10 @@ export class Run implements AttemptSource, TaskTarget, BackoffTarget {
       tick: this.tick.seq,
       tickId: this.tick.tickId,
       scheduledAt: this.tick.scheduledAt,
-      startedAt: new Date(this.#startedAt),
+      startedAt: new Date(this.#host.engine.loop.timeLine.wallAt(this.#startedAt)),
       attempt: this.#attempt,
       runningForMs: now - this.#startedAt,
-      stuck: this.#stuck,
+      stuck: this.stuck,
       abortCause: this.abortCause ?? null,
       leaseToken: this.#lease?.token ?? null,
     };
@@ -209,27 +215,36 @@ export class Run implements AttemptSource, TaskTarget, BackoffTarget {
 
   #beginAttempt(now: number): void {
     if (this.#refusesToStart()) return;
-    this.#pendingFailure = undefined;
+    if (this.#extras !== undefined) {
+      this.#extras.pendingFailure = undefined;
+      this.#extras.logger = undefined;
+    }
     const engine = this.#host.engine;
-    const policy = this.#policy;
+    const policy = this.#config.policy;
     this.#attempt += 1;
     const attempt = this.#attempt;
-    this.#attemptStartedAt = now;
-    this.#timedOut = false;
-    this.#logger = undefined;
-    const ctx = new AttemptContext(this, attempt, now);
+    this.#flags &= ~TIMED_OUT;
+    // Times are taken on the monotonic line; what users see of them is wall-clock.
+    const wallNow = engine.loop.timeLine.wallAt(now);
+    const ctx = new AttemptContext(this, attempt, wallNow);
     this.#ctx = ctx;
 
-    if (policy.timeoutMs !== undefined) (this.#timeout ??= new AttemptDeadline(() => this.#attemptTimedOut())).arm(engine.loop, now, policy.timeoutMs);
-    if (policy.stuckAfterMs !== undefined) (this.#stuckWatch ??= new AttemptDeadline((at) => this.#attemptStuck(at))).arm(engine.loop, now, policy.stuckAfterMs);
+    if (policy.timeoutMs !== undefined) {
+      (this.#more().timeout ??= new AttemptDeadline(() => this.#attemptTimedOut())).arm(engine.loop, now, policy.timeoutMs);
+    }
+    if (policy.stuckAfterMs !== undefined) {
+      const extras = this.#more();
+      extras.attemptStartedAt = now;
+      (extras.stuckWatch ??= new AttemptDeadline((at) => this.#attemptStuck(at))).arm(engine.loop, now, policy.stuckAfterMs);
+    }
     const events = engine.events;
     if (events.has('run:start')) {
       events.emit('run:start', {
         job: this.tick.jobName, tick: this.tick.seq, tickId: this.tick.tickId, scheduledAt: this.tick.scheduledAt,
-        manual: this.tick.manual, attempt, startedAt: new Date(now), latenessMs: now - this.tick.queueDue,
+        manual: this.tick.manual, attempt, startedAt: new Date(wallNow), latenessMs: now - this.tick.monoDue,
       });
     }
-    if (levelEnabled(engine.log, 'debug')) this.logger().debug({ latenessMs: now - this.tick.queueDue }, 'run started');
+    if (levelEnabled(engine.log, 'debug')) this.logger().debug({ latenessMs: now - this.tick.monoDue }, 'run started');
     // A listener above may have stopped the scheduler, removed the job or aborted this run.
     if (this.#refusesToStart()) return;
 
@@ -254,8 +269,8 @@ export class Run implements AttemptSource, TaskTarget, BackoffTarget {
     }
     this.#disarmAttempt();
     this.#ctx = undefined;
-    const failure = this.#pendingFailure;
-    this.#pendingFailure = undefined;
+    const failure = this.#extras?.pendingFailure;
+    if (this.#extras !== undefined) this.#extras.pendingFailure = undefined;
     // A retry that may no longer start ends with the failure it would have retried.
     if (failure !== undefined) this.#finish(failure.outcome, failure.error);
     else this.#finish('aborted', reason ?? new RunAbortedError(this.tick.jobName, this.#abortCause));
@@ -263,18 +278,19 @@ export class Run implements AttemptSource, TaskTarget, BackoffTarget {
   }
 
   #attemptTimedOut(): void {
-    this.#timedOut = true;
-    this.#ctx?.abort(new RunTimeoutError(this.tick.jobName, this.#policy.timeoutMs ?? 0));
+    this.#flags |= TIMED_OUT;
+    if (this.#ctx !== undefined) abortAttempt(this.#ctx, new RunTimeoutError(this.tick.jobName, this.#config.policy.timeoutMs ?? 0));
   }
 
   #attemptStuck(now: number): void {
-    this.#stuck = true;
-    const runningForMs = now - this.#attemptStartedAt;
+    this.#flags |= STUCK;
+    const attemptStartedAt = this.#extras?.attemptStartedAt ?? this.#startedAt;
+    const runningForMs = now - attemptStartedAt;
     const engine = this.#host.engine;
     if (engine.events.has('run:stuck')) {
       engine.events.emit('run:stuck', {
         job: this.tick.jobName, tick: this.tick.seq, tickId: this.tick.tickId, scheduledAt: this.tick.scheduledAt,
-        manual: this.tick.manual, attempt: this.#attempt, startedAt: new Date(this.#attemptStartedAt), runningForMs,
+        manual: this.tick.manual, attempt: this.#attempt, startedAt: new Date(engine.loop.timeLine.wallAt(attemptStartedAt)), runningForMs,
       });
     }
     if (levelEnabled(engine.log, 'warn')) {
@@ -283,29 +299,33 @@ export class Run implements AttemptSource, TaskTarget, BackoffTarget {
   }
 
   #disarmAttempt(): void {
-    const loop = this.#host.engine.loop;
-    this.#timeout?.disarm(loop);
-    this.#stuckWatch?.disarm(loop);
-    this.#stuck = false;
+    const extras = this.#extras;
+    if (extras !== undefined) {
+      const loop = this.#host.engine.loop;
+      extras.timeout?.disarm(loop);
+      extras.stuckWatch?.disarm(loop);
+    }
+    this.#flags &= ~STUCK;
   }
 
   taskSettled(attempt: number, error: Error | undefined): void {
-    if (this.#settled || attempt !== this.#attempt) return;
+    if (this.settled || attempt !== this.#attempt) return;
     this.#disarmAttempt();
     const ctx = this.#ctx;
     this.#ctx = undefined;
 
     let outcome: RunOutcome;
     if (this.#abortCause !== undefined) outcome = 'aborted';
-    else if (this.#timedOut) outcome = 'timeout';
+    else if ((this.#flags & TIMED_OUT) !== 0) outcome = 'timeout';
     else outcome = error === undefined ? 'success' : 'error';
     if (outcome === 'aborted') {
-      this.#finish('aborted', error ?? ctx?.abortReason);
+      this.#finish('aborted', error ?? (ctx === undefined ? undefined : abortReasonOf(ctx)));
       return;
     }
-    const failure = outcome === 'timeout' ? (error ?? new RunTimeoutError(this.tick.jobName, this.#policy.timeoutMs ?? 0)) : error;
-    if (failure !== undefined && this.#host.accepting && shouldRetry(this.#policy.retry, failure, attempt, () => this.logger())) {
-      this.#pendingFailure = { outcome, error: failure };
+    const policy = this.#config.policy;
+    const failure = outcome === 'timeout' ? (error ?? new RunTimeoutError(this.tick.jobName, policy.timeoutMs ?? 0)) : error;
+    if (failure !== undefined && this.#host.accepting && shouldRetry(policy.retry, failure, attempt, () => this.logger())) {
+      this.#more().pendingFailure = { outcome, error: failure };
       this.#scheduleRetry(failure);
       return;
     }
@@ -314,7 +334,7 @@ export class Run implements AttemptSource, TaskTarget, BackoffTarget {
 
   #scheduleRetry(error: Error): void {
     const engine = this.#host.engine;
-    const delayMs = backoffMs(this.#policy.retry, this.#attempt);
+    const delayMs = this.#config.policy.retry.delayMs(this.#attempt);
     if (engine.events.has('run:retry')) {
       engine.events.emit('run:retry', {
         job: this.tick.jobName, tick: this.tick.seq, tickId: this.tick.tickId, scheduledAt: this.tick.scheduledAt,
@@ -322,23 +342,32 @@ export class Run implements AttemptSource, TaskTarget, BackoffTarget {
       });
     }
     if (levelEnabled(engine.log, 'warn')) this.logger().warn({ err: error, delayMs }, 'attempt failed; retrying');
-    // A listener of run:retry may have stopped or aborted the run already.
-    if (this.#settled || this.#pendingFailure === undefined) return;
-    engine.loop.schedule((this.#backoff ??= new RetryBackoff(this)), engine.clock.now() + delayMs);
+    // A listener of run:retry may have aborted the run, stopped the scheduler or removed the job.
+    const extras = this.#more();
+    if (this.settled || extras.pendingFailure === undefined) return;
+    if (this.#abortCause !== undefined) {
+      extras.pendingFailure = undefined;
+      this.#finish('aborted', new RunAbortedError(this.tick.jobName, this.#abortCause));
+      return;
+    }
+    if (!this.#host.accepting) {
+      const failure = extras.pendingFailure;
+      extras.pendingFailure = undefined;
+      this.#finish(failure.outcome, failure.error);
+      return;
+    }
+    engine.loop.schedule((extras.backoff ??= new RetryBackoff(this)), engine.clock.now() + delayMs);
   }
 
   backoffElapsed(now: number): void {
-    if (this.#settled) return;
+    if (this.settled) return;
     this.#beginAttempt(now);
   }
 
   #finish(outcome: RunOutcome, error: Error | undefined): void {
-    if (this.#settled) return;
-    this.#settled = true;
-    this.#outcome = outcome;
-    this.#error = error;
-    this.#endedAt = this.#host.engine.clock.now();
+    if (this.settled) return;
+    this.#flags |= SETTLED;
     this.#ctx = undefined;
-    this.#host.runEnded(this);
+    this.#host.runEnded(this, outcome, error, this.#host.engine.clock.now());
   }
 }

@@ -1,7 +1,7 @@
 import { parseDuration, parsePeriod } from '../duration.js';
 import { InvalidOptionError } from '../errors.js';
 import { describeValue } from '../describe-value.js';
-import { LIMITS } from '../options/defaults.js';
+import { DEFAULTS, LIMITS } from '../options/defaults.js';
 import type { Schedule, ScheduleKind } from './schedule.js';
 import { fixedRateSchedule } from './fixed-rate.js';
 import { fixedDelaySchedule } from './fixed-delay.js';
@@ -21,7 +21,7 @@ export function createSchedule({ kind, value, timezone, phase }: ScheduleInput):
   switch (kind) {
     case 'fixedRate': {
       const periodMs = parsePeriod(value, 'fixedRate');
-      const phaseMs = phase === undefined ? 0 : parseDuration(phase, 'phase', 'non-negative');
+      const phaseMs = phase === undefined ? DEFAULTS.phaseMs : parseDuration(phase, 'phase', 'non-negative');
       if (phaseMs >= periodMs || !Number.isInteger(phaseMs)) {
         throw new InvalidOptionError('phase', phase, `Expected \`phase\` to be a whole number of milliseconds below the period (${periodMs} ms), got ${describeValue(phase)}`);
       }
