@@ -18,6 +18,8 @@ import {
   type Lease,
   type OverlapPolicy,
   type RunContext,
+  type Scheduler,
+  type StopReport,
   type RunOutcome,
   type TimerHandle,
   type TriggerResult,
@@ -430,34 +432,47 @@ const CONTRACT_EXAMPLES: [JobConfigValue, TaskPlan[], Action[], { abort: boolean
     { abort: false, timeout: 0 }],
 ];
 
+interface Outcome {
+  h: Harness;
+  scheduler: Scheduler;
+  tickEvents: readonly { result: string; count: number; manual: boolean; tickId: string }[];
+  report: StopReport;
+  startsBeforeStop: number;
+  stopReturned: number;
+  inFlightAtStop: number;
+}
+
+/** The contract after a scenario: no violation, nothing after stop, counters equal to the events, each tick one fate, the stop report whole. */
+function expectAccountedFor({ h, scheduler, tickEvents, report, startsBeforeStop, stopReturned, inFlightAtStop }: Outcome): void {
+  expect(h.violations).toEqual([]);
+  expect(stopReturned).toBe(startsBeforeStop);
+  const final = scheduler.inspect().jobs[0]!;
+  const c = final.counters;
+  const sum = (result: string) => tickEvents.filter((e) => e.result === result).reduce((n, e) => n + e.count, 0);
+  expect(sum('started')).toBe(c.started);
+  expect(sum('skipped')).toBe(c.skipped);
+  expect(sum('dropped')).toBe(c.dropped);
+  expect(sum('missed')).toBe(c.missed);
+  expect(c.started + c.skipped + c.dropped + c.missed).toBe(c.ticks);
+  expect(final.buffered).toBe(0);
+  // Runs started = first attempts seen by the task.
+  expect(h.starts.filter((s) => s.attempt === 1)).toHaveLength(c.started);
+  // No tick ran twice and no scheduled tick was repeated (`buffered` is a way station).
+  const scheduledIds = tickEvents.filter((e) => !e.manual && e.result !== 'missed' && e.result !== 'buffered').map((e) => e.tickId);
+  expect(new Set(scheduledIds).size).toBe(scheduledIds.length);
+  // The stop report accounts for every run that was in flight when stop() was called.
+  expect(report.settled + report.stillRunning.length).toBe(inFlightAtStop);
+  expect(report.clean).toBe(report.stillRunning.length === 0);
+}
+
 describe('contract properties', () => {
   it('1, 2, 5: no overlap beyond maxConcurrency, every tick accounted for, nothing starts after stop', async () => {
     await fc.assert(
       fc.asyncProperty(jobConfig, plansArb, actions(true), stopArb, async (config, plans, steps, stop) => {
         const { h, scheduler, clock, tickEvents, report, startsBeforeStop, stopReturned, inFlightAtStop } = await scenario(true, config, plans, steps, stop);
-        expect(h.violations).toEqual([]);
-        expect(stopReturned).toBe(startsBeforeStop);
-        // Counters equal what the events reported.
-        const final = scheduler.inspect().jobs[0]!;
-        const c = final.counters;
-        const sum = (result: string) => tickEvents.filter((e) => e.result === result).reduce((n, e) => n + e.count, 0);
-        expect(sum('started')).toBe(c.started);
-        expect(sum('skipped')).toBe(c.skipped);
-        expect(sum('dropped')).toBe(c.dropped);
-        expect(sum('missed')).toBe(c.missed);
-        expect(c.started + c.skipped + c.dropped + c.missed).toBe(c.ticks);
-        expect(final.buffered).toBe(0);
-        // Runs started = first attempts seen by the task.
-        expect(h.starts.filter((s) => s.attempt === 1)).toHaveLength(c.started);
-        // No tick ran twice and no scheduled tick was repeated.
-        // `buffered` is a way station: a buffered tick later reports started or dropped.
-        const scheduledIds = tickEvents.filter((e) => !e.manual && e.result !== 'missed' && e.result !== 'buffered').map((e) => e.tickId);
-        expect(new Set(scheduledIds).size).toBe(scheduledIds.length);
+        expectAccountedFor({ h, scheduler, tickEvents, report, startsBeforeStop, stopReturned, inFlightAtStop });
         // Stop leaves no timer of the scheduler behind (hanging tasks use no timers).
         expect(clock.pendingTimers).toBe(0);
-        // The stop report accounts for every run that was in flight when stop() was called.
-        expect(report.settled + report.stillRunning.length).toBe(inFlightAtStop);
-        expect(report.clean).toBe(report.stillRunning.length === 0);
       }),
       { numRuns: Number(process.env.PROPERTY_RUNS ?? 200), examples: CONTRACT_EXAMPLES },
     );
@@ -495,26 +510,10 @@ describe('contract properties', () => {
     await fc.assert(
       fc.asyncProperty(chaosJobConfig, plansArb, chaosPlansArb, chaosActions, stopArb, async (config, plans, chaos, steps, stop) => {
         const { h, scheduler, clock, coordinator, tickEvents, outcomes, report, startsBeforeStop, stopReturned, inFlightAtStop } = await chaosScenario(config, plans, chaos, steps, stop);
-        expect(h.violations).toEqual([]);
-        expect(stopReturned).toBe(startsBeforeStop);
-        const final = scheduler.inspect().jobs[0]!;
-        const c = final.counters;
-        const sum = (result: string) => tickEvents.filter((e) => e.result === result).reduce((n, e) => n + e.count, 0);
-        expect(sum('started')).toBe(c.started);
-        expect(sum('skipped')).toBe(c.skipped);
-        expect(sum('dropped')).toBe(c.dropped);
-        expect(sum('missed')).toBe(c.missed);
-        expect(c.started + c.skipped + c.dropped + c.missed).toBe(c.ticks);
-        expect(final.buffered).toBe(0);
-        expect(final.claiming).toBe(0);
-        expect(h.starts.filter((s) => s.attempt === 1)).toHaveLength(c.started);
-        // Each scheduled tick has one fate (buffered is a way station).
-        const scheduledIds = tickEvents.filter((e) => !e.manual && e.result !== 'missed' && e.result !== 'buffered').map((e) => e.tickId);
-        expect(new Set(scheduledIds).size).toBe(scheduledIds.length);
+        expectAccountedFor({ h, scheduler, tickEvents, report, startsBeforeStop, stopReturned, inFlightAtStop });
+        expect(scheduler.inspect().jobs[0]!.claiming).toBe(0);
         // Only timers the chaos coordinator armed itself (late answers, lost signals) may outlive stop.
         expect(clock.pendingTimers).toBe(coordinator.armedTimers);
-        expect(report.settled + report.stillRunning.length).toBe(inFlightAtStop);
-        expect(report.clean).toBe(report.stillRunning.length === 0);
         // Every lease handed to the engine is given back once: with its run's outcome, or 'not-run'
         // when its tick never started (refused, timed out, abandoned at stop).
         const started = new Set(tickEvents.filter((e) => e.result === 'started').map((e) => e.tickId));
