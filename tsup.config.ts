@@ -8,6 +8,8 @@ export default defineConfig([
       http: 'src/integrations/http.ts',
       otel: 'src/integrations/otel.ts',
       testing: 'src/coordination/conformance.ts',
+      redis: 'src/integrations/redis.ts',
+      postgres: 'src/integrations/postgres.ts',
     },
     format: ['esm', 'cjs'],
     dts: true,
@@ -15,7 +17,7 @@ export default defineConfig([
     sourcemap: true,
     target: 'node20',
     splitting: true,
-    external: ['prom-client', '@opentelemetry/api', 'pino'],
+    external: ['prom-client', '@opentelemetry/api', 'pino', 'ioredis', 'pg'],
   },
   {
     entry: { 'cli/main': 'src/cli/main.ts' },

@@ -18,6 +18,8 @@ export interface Engine {
   readonly log: Logger;
   readonly coordinator: Coordinator | undefined;
   readonly claimTimeoutMs: number;
+  /** What a coordinated tick does when its claim fails. */
+  readonly onCoordinatorError: 'skip' | 'run';
   /** False once `stop()` was called: from then on no run starts. */
   readonly accepting: boolean;
   /**

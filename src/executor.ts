@@ -28,7 +28,7 @@ import { Tick } from './tick.js';
 import { Run, type RunHost } from './run/run.js';
 import { bufferCapacity, onBusy } from './overlap.js';
 import { CoordinationStage, type StageHost } from './coordination/stage.js';
-import type { ClaimVerdict } from './coordination/claim-result.js';
+import { WON_WITHOUT_LEASE, type ClaimVerdict } from './coordination/claim-result.js';
 import type { Lease } from './coordination/contract.js';
 import { JobRemovedError, SchedulerStoppedError, type AbortCause } from './errors.js';
 
@@ -245,12 +245,19 @@ export class Executor implements RunHost {
 
   #claimDecided(tick: Tick, verdict: ClaimVerdict): void {
     if (!verdict.won) {
-      if (verdict.error !== undefined && levelEnabled(this.#host.engine.log, 'error')) {
-        this.#host.logger().error({ err: verdict.error, tickId: tick.tickId, reason: verdict.reason }, 'coordinator.claim failed; tick skipped');
+      const failed = verdict.error !== undefined;
+      const runsAnyway = failed && this.#host.engine.onCoordinatorError === 'run';
+      if (failed && levelEnabled(this.#host.engine.log, 'error')) {
+        this.#host.logger().error({ err: verdict.error, tickId: tick.tickId, reason: verdict.reason }, runsAnyway
+          ? 'coordinator.claim failed; running the tick here without a lease (onCoordinatorError: run)'
+          : 'coordinator.claim failed; tick skipped');
       }
-      this.#endTick(tick, 'skipped', verdict.reason);
-      this.pump();
-      return;
+      if (!runsAnyway) {
+        this.#endTick(tick, 'skipped', verdict.reason);
+        this.pump();
+        return;
+      }
+      verdict = WON_WITHOUT_LEASE;
     }
     // The claim was out for a while: check again what it could not see.
     const state = this.#host.state;

@@ -35,6 +35,8 @@ export type {
   Lease,
   LeaseInfo,
   CoordinationMode,
+  CoordinatorContext,
+  CoordinatorStatus,
 } from './coordination/contract.js';
 export {
   createMemoryCoordinator,

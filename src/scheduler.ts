@@ -17,7 +17,7 @@ import { systemClock, type Clock } from './clock.js';
 import type { Engine } from './engine.js';
 import { EventHub, SCHEDULER_EVENT_NAMES, type Listener, type SchedulerEventName } from './events.js';
 import { guardLogger, silentLogger, type Logger } from './logger.js';
-import type { Coordinator } from './coordination/contract.js';
+import type { Coordinator, CoordinatorStatus } from './coordination/contract.js';
 import type { JobOptions, SchedulerOptions, StopOptions } from './options/types.js';
 import { validateJobOptions, type JobContext } from './options/job.js';
 import { validateSchedulerOptions, validateStopOptions } from './options/scheduler.js';
@@ -38,6 +38,8 @@ export interface SchedulerStats {
   readonly at: Date;
   /** Every job's figures, in the order jobs were added. */
   readonly jobs: readonly JobStats[];
+  /** What the coordinator reports of its store, when it reports anything. */
+  readonly coordinator: CoordinatorStatus | null;
 }
 
 /** A scheduler of periodic jobs. Create one with {@link createScheduler}. */
@@ -78,6 +80,7 @@ class SchedulerImpl implements Engine, JobOwner {
   readonly log: Logger;
   readonly coordinator: Coordinator | undefined;
   readonly claimTimeoutMs: number;
+  readonly onCoordinatorError: 'skip' | 'run';
   readonly jobContext: JobContext;
   bodyRun: Run | undefined;
   readonly #jobs = new Map<string, JobImpl>();
@@ -97,12 +100,28 @@ class SchedulerImpl implements Engine, JobOwner {
     this.log = config.logger === undefined ? silentLogger : guardLogger(config.logger, (error, method) => this.#warnOnce(`its logger's ${method}() threw`, error));
     this.coordinator = config.coordinator;
     this.claimTimeoutMs = config.claimTimeoutMs;
+    this.onCoordinatorError = config.onCoordinatorError;
     this.jobContext = { coordinated: config.coordinator !== undefined };
     this.loop = new TickLoop(this.clock, config.unref, (error) => this.internalError(error, 'firing a due entry'));
     this.events = new EventHub((error, event) => {
       if (this.#userLogger) this.log.error({ err: toError(error), event }, 'a scheduler event listener threw; ignored');
       else this.#warnOnce(`a '${event}' listener threw or rejected`, error);
     });
+    try {
+      this.coordinator?.attach?.({ log: this.log });
+    } catch (error) {
+      this.contained(error, 'coordinator.attach() threw; ignored');
+    }
+  }
+
+  /** The coordinator's report of its store; a coordinator whose status() throws reports nothing. */
+  #coordinatorStatus(): CoordinatorStatus | null {
+    try {
+      return this.coordinator?.status?.() ?? null;
+    } catch (error) {
+      this.contained(error, 'coordinator.status() threw; ignored');
+      return null;
+    }
   }
 
   get state(): SchedulerState {
@@ -140,7 +159,7 @@ class SchedulerImpl implements Engine, JobOwner {
 
   inspect(): SchedulerSnapshot {
     if (this.#finalSnapshot !== undefined) return this.#finalSnapshot;
-    return { state: this.#state, at: new Date(this.clock.wallNow()), jobs: [...this.#jobs.values()].map((job) => job.inspect()) };
+    return { state: this.#state, at: new Date(this.clock.wallNow()), jobs: [...this.#jobs.values()].map((job) => job.inspect()), coordinator: this.#coordinatorStatus() };
   }
 
   stats(): SchedulerStats {
@@ -150,11 +169,12 @@ class SchedulerImpl implements Engine, JobOwner {
         state: final.state,
         at: final.at,
         jobs: final.jobs.map(({ name, state, pauseReason, inFlight, claiming, stuck, buffered, consecutiveFailures, counters }) => ({ name, state, pauseReason, inFlight, claiming, stuck, buffered, consecutiveFailures, counters })),
+        coordinator: final.coordinator,
       };
     }
     const jobs: JobStats[] = [];
     for (const job of this.#jobs.values()) jobs.push(job.stats());
-    return { state: this.#state, at: new Date(this.clock.wallNow()), jobs };
+    return { state: this.#state, at: new Date(this.clock.wallNow()), jobs, coordinator: this.#coordinatorStatus() };
   }
 
   on<E extends SchedulerEventName>(event: E, listener: Listener<E>): () => void {

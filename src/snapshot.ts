@@ -3,7 +3,7 @@ import type { RunOutcome, TickReason } from './events.js';
 import type { ScheduleKind } from './schedules/schedule.js';
 import type { AbortCause } from './errors.js';
 import type { OverlapPolicy } from './options/types.js';
-import type { CoordinationMode } from './coordination/contract.js';
+import type { CoordinationMode, CoordinatorStatus } from './coordination/contract.js';
 
 /** A job's lifecycle: `done` when its schedule has no more ticks or `maxRuns` is reached. */
 export type JobState = 'active' | 'paused' | 'done' | 'removed';
@@ -121,8 +121,11 @@ export type SchedulerState = 'running' | 'stopping' | 'stopped';
 /** What `scheduler.inspect()` returns. */
 export interface SchedulerSnapshot {
   readonly state: SchedulerState;
+  /** When the snapshot was taken (wall clock). */
   readonly at: Date;
   readonly jobs: readonly JobSnapshot[];
+  /** What the coordinator reports of its store (reachable, clock skew), when it reports anything. */
+  readonly coordinator: CoordinatorStatus | null;
 }
 
 /** What `stop()` (and `job.remove()`) resolve with. */

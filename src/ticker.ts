@@ -95,15 +95,17 @@ export class Ticker extends QueueEntry {
     }
     const first = schedule.first(wall, initialDelayMs);
     this.#due = first ?? NaN;
-    if (runOnStart) {
+    const catchUpWindowMs = config.policy.catchUpWindowMs;
+    if (runOnStart || catchUpWindowMs !== undefined) {
       // The schedule's current tick, which replicas starting together agree on; `at` has none.
-      // Its lateness counts from the add time: running it now is the point.
+      // Its lateness counts from the add time: running it now is the point. A catch-up runs it
+      // only when it is recent enough — and the claim tells whether some replica ran it already.
       const current = schedule.kind === 'at' ? null : schedule.latest(wall);
-      if (current === null) {
+      if (current === null && runOnStart) {
         this.#armStart({ due: wall, monoDue: mono, shared: false });
         return;
       }
-      if (current !== first) {
+      if (current !== null && current !== first && (runOnStart || wall - current <= catchUpWindowMs!)) {
         this.#armStart({ due: current, monoDue: mono, shared: true });
         return;
       }

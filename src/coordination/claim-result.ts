@@ -31,7 +31,8 @@ export type ClaimVerdict = ClaimWon | ClaimRefused;
 
 const NOT_CLAIMED: ClaimRefused = Object.freeze({ won: false, reason: 'not-claimed' });
 const CLAIMED_ELSEWHERE: ClaimRefused = Object.freeze({ won: false, reason: 'claimed-elsewhere' });
-const WON_WITHOUT_LEASE: ClaimWon = Object.freeze({ won: true, lease: undefined, sentAt: NaN });
+/** A won claim without a lease: a version 1 coordinator's `true`, or a failed claim run anyway (`onCoordinatorError: 'run'`). */
+export const WON_WITHOUT_LEASE: ClaimWon = Object.freeze({ won: true, lease: undefined, sentAt: NaN });
 
 /** Whether `value` has the shape of a {@link Lease}. */
 export function isLease(value: unknown): value is Lease {

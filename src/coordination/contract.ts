@@ -13,6 +13,7 @@
  * (`createMemoryCoordinator`) is the reference.
  */
 import type { RunOutcome } from '../events.js';
+import type { Logger } from '../logger.js';
 
 /**
  * How a job is coordinated across replicas.
@@ -104,6 +105,32 @@ export type ClaimResult = Lease | null | boolean;
  */
 export interface Coordinator {
   claim(tick: ClaimRequest, options: ClaimOptions): ClaimResult | Promise<ClaimResult>;
+  /** Optional: called once by each scheduler that uses the coordinator, with what it may report through. */
+  attach?(context: CoordinatorContext): void;
+  /** Optional: what the coordinator knows of its store, for `inspect()`, metrics and the dashboard. */
+  status?(): CoordinatorStatus;
+}
+
+/** What a scheduler hands its coordinator. */
+export interface CoordinatorContext {
+  /** The scheduler's logger (guarded: its calls never throw). */
+  readonly log: Logger;
+}
+
+/** A coordinator's view of its store. */
+export interface CoordinatorStatus {
+  /** What the store is: `'redis'`, `'postgres'`, `'memory'`. */
+  readonly store: string;
+  /** Whether the last command reached the store. */
+  readonly reachable: boolean;
+  /** The last failure to reach it, while unreachable. */
+  readonly lastError: string | null;
+  /** The store's clock minus this process's wall clock, as last measured (ms); `null` before the first measurement. */
+  readonly skewMs: number | null;
+  /** The skew the coordinator tolerates. */
+  readonly skewBoundMs: number;
+  /** Whether the measured skew is beyond the bound. */
+  readonly skewExceeded: boolean;
 }
 
 /**

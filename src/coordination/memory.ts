@@ -5,7 +5,7 @@
  * replicas sharing Redis or PostgreSQL; the store's clock plays the store's own clock.
  */
 import { systemClock, type Clock } from '../clock.js';
-import type { ClaimOptions, ClaimRequest, Coordinator, Lease } from './contract.js';
+import type { ClaimOptions, ClaimRequest, Coordinator, CoordinatorStatus, Lease } from './contract.js';
 import { InvalidOptionError } from '../errors.js';
 import { describeValue } from '../describe-value.js';
 import { optionsObject } from '../options/validate.js';
@@ -105,6 +105,7 @@ export interface MemoryCoordinatorOptions {
 /** An in-memory coordinator, and its store. */
 export interface MemoryCoordinator extends Coordinator {
   readonly store: MemoryCoordinationStore;
+  status(): CoordinatorStatus;
 }
 
 /**
@@ -128,6 +129,8 @@ export function createMemoryCoordinator(options?: MemoryCoordinatorOptions): Mem
   const wallOf = (storeTime: number): Date => new Date(store.clock.wallNow() + (storeTime - store.clock.now()));
   return {
     store,
+    // One process, one clock: always reachable, no skew.
+    status: () => ({ store: 'memory', reachable: true, lastError: null, skewMs: 0, skewBoundMs: 0, skewExceeded: false }),
     claim(request: ClaimRequest, { signal, ttlMs }: ClaimOptions): Lease | null {
       if (signal.aborted) return null;
       const won = store.claim(request, ttlMs);

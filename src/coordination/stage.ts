@@ -84,7 +84,9 @@ export class CoordinationStage {
       this.#onVerdict(tick, verdict);
     });
     this.#pending.add(claim);
-    claim.send(request, host.config.policy.leaseTtlMs);
+    const policy = host.config.policy;
+    // A tick record must last at least as long as a catch-up could look back for it.
+    claim.send(request, Math.max(policy.leaseTtlMs, policy.catchUpWindowMs ?? 0));
   }
 
   /** A run starts holding what its claim (sent at `sentAt`, monotonic) won. */

@@ -27,6 +27,8 @@ export const DEFAULTS = Object.freeze({
   leaseTtlMs: 30_000,
   /** How long a coordinator's `claim()` may take before the tick is skipped, in ms. */
   claimTimeoutMs: 5_000,
+  /** What a coordinated tick does when its claim fails: fail closed. */
+  onCoordinatorError: 'skip',
   /** Whether the scheduler's timer keeps the process alive. */
   unref: false,
 } as const);

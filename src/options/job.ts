@@ -42,6 +42,8 @@ export interface JobPolicy {
   readonly maxConsecutiveFailures: number;
   readonly coordination: CoordinationMode;
   readonly leaseTtlMs: number;
+  /** How old a slot may be for the job's catch-up run at add(); `undefined`: no catch-up. */
+  readonly catchUpWindowMs: number | undefined;
 }
 
 /** What validation needs to know of the scheduler. */
@@ -54,7 +56,7 @@ const SCHEDULE_KEYS = ['fixedRate', 'fixedDelay', 'cron', 'at'] as const;
 const JOB_KEYS = [
   'name', 'run', ...SCHEDULE_KEYS, 'timezone', 'initialDelay', 'phase', 'runOnStart', 'jitter', 'maxRuns',
   'maxConcurrency', 'overlap', 'maxBuffered', 'timeout', 'stuckAfter', 'retry', 'maxConsecutiveFailures',
-  'coordination', 'leaseTtl',
+  'coordination', 'leaseTtl', 'catchUp',
 ] as const;
 const RETRY_KEYS = ['attempts', 'backoff', 'retryIf'] as const;
 const BACKOFF_KEYS = ['initial', 'factor', 'max'] as const;
@@ -121,6 +123,7 @@ export function validateJobOptions(input: unknown, context: JobContext): JobConf
   if (coordination === 'exclusive' && maxConcurrency > 1) {
     throw new InvalidOptionError('maxConcurrency', options.maxConcurrency, `Expected \`maxConcurrency\` to be 1 for job ${JSON.stringify(name)} under \`coordination: 'exclusive'\` (its lease admits one run across all replicas, this one included), got ${describeValue(options.maxConcurrency)}`);
   }
+  const catchUpWindowMs = validateCatchUp(options.catchUp, schedule, coordination, name);
   const policy = usesDefaultPolicy(raw) ? defaultPolicy(coordination) : shared({
     initialDelayMs: options.initialDelay === undefined ? undefined : parseDuration(options.initialDelay, 'initialDelay', 'non-negative'),
     runOnStart: optionalBoolean(options.runOnStart, 'runOnStart', DEFAULTS.runOnStart),
@@ -135,6 +138,7 @@ export function validateJobOptions(input: unknown, context: JobContext): JobConf
     maxConsecutiveFailures: integerAtLeast(options.maxConsecutiveFailures, 'maxConsecutiveFailures', 1, DEFAULTS.maxConsecutiveFailures, true),
     coordination,
     leaseTtlMs: options.leaseTtl === undefined ? DEFAULTS.leaseTtlMs : parseDuration(options.leaseTtl, 'leaseTtl'),
+    catchUpWindowMs,
   });
   // A copy: the caller may reuse or change its object after add().
   return { name, run: options.run, schedule, policy, source: { ...options } };
@@ -143,7 +147,7 @@ export function validateJobOptions(input: unknown, context: JobContext): JobConf
 /** The options a job's policy is made of (besides `coordination`). */
 const POLICY_KEYS = [
   'initialDelay', 'runOnStart', 'jitter', 'maxRuns', 'maxConcurrency', 'overlap', 'maxBuffered', 'timeout', 'stuckAfter',
-  'retry', 'maxConsecutiveFailures', 'leaseTtl',
+  'retry', 'maxConsecutiveFailures', 'leaseTtl', 'catchUp',
 ] as const;
 
 const POLICY_KEY_SET: ReadonlySet<string> = new Set(POLICY_KEYS);
@@ -167,7 +171,7 @@ function defaultPolicy(coordination: CoordinationMode): JobPolicy {
       initialDelayMs: undefined, runOnStart: DEFAULTS.runOnStart, jitterMs: DEFAULTS.jitterMs, maxRuns: DEFAULTS.maxRuns,
       maxConcurrency: DEFAULTS.maxConcurrency, overlap: DEFAULTS.overlap, maxBuffered: DEFAULTS.maxBuffered, timeoutMs: undefined,
       stuckAfterMs: undefined, retry: NO_RETRY, maxConsecutiveFailures: DEFAULTS.maxConsecutiveFailures, coordination,
-      leaseTtlMs: DEFAULTS.leaseTtlMs,
+      leaseTtlMs: DEFAULTS.leaseTtlMs, catchUpWindowMs: undefined,
     });
     DEFAULT_POLICIES.set(coordination, policy);
   }
@@ -181,7 +185,7 @@ const MAX_SHARED_POLICIES = 1_024;
 /** The shared policy equal to `policy`, when there is one to share (a custom retry policy is the job's own). */
 function shared(policy: JobPolicy): JobPolicy {
   if (policy.retry !== NO_RETRY) return Object.freeze(policy);
-  const key = `${policy.initialDelayMs}|${policy.runOnStart}|${policy.jitterMs}|${policy.maxRuns}|${policy.maxConcurrency}|${policy.overlap}|${policy.maxBuffered}|${policy.timeoutMs}|${policy.stuckAfterMs}|${policy.maxConsecutiveFailures}|${policy.coordination}|${policy.leaseTtlMs}`;
+  const key = `${policy.initialDelayMs}|${policy.runOnStart}|${policy.jitterMs}|${policy.maxRuns}|${policy.maxConcurrency}|${policy.overlap}|${policy.maxBuffered}|${policy.timeoutMs}|${policy.stuckAfterMs}|${policy.maxConsecutiveFailures}|${policy.coordination}|${policy.leaseTtlMs}|${policy.catchUpWindowMs}`;
   const known = POLICIES.get(key);
   if (known !== undefined) return known;
   const frozen = Object.freeze(policy);
@@ -204,6 +208,20 @@ function validateCoordination(value: unknown, schedule: Schedule, context: JobCo
     throw new InvalidOptionError('coordination', value, `Expected \`coordination\` of fixedDelay job ${JSON.stringify(name)} to be 'exclusive' (one replica leads the job) or 'local', got 'per-tick': a fixedDelay job has no shared slots to claim per tick`);
   }
   return mode;
+}
+
+function validateCatchUp(value: unknown, schedule: Schedule, coordination: CoordinationMode, name: string): number | undefined {
+  if (value === undefined) return undefined;
+  requireObject(value, 'catchUp');
+  rejectUnknownKeys(value, ['window'], '`catchUp`');
+  const windowMs = parseDuration(value.window, 'catchUp.window');
+  if (schedule.chained || schedule.kind === 'at') {
+    throw new InvalidOptionError('catchUp', value, `\`catchUp\` applies to \`fixedRate\` and \`cron\` schedules only (they have slots to catch up on); job ${JSON.stringify(name)} uses \`${schedule.kind}\`, got ${describeValue(value)}`);
+  }
+  if (coordination === 'local') {
+    throw new InvalidOptionError('catchUp', value, `\`catchUp\` needs a coordinated job (a coordinator and \`coordination\` other than 'local'): only the store can tell whether a replica ran the slot; job ${JSON.stringify(name)}, got ${describeValue(value)}`);
+  }
+  return windowMs;
 }
 
 /** The retry config of every job that has none: shared, so it costs no object and closure per job. */

@@ -7,9 +7,9 @@ import type { Logger } from '../logger.js';
 import type { Coordinator } from '../coordination/contract.js';
 import { DEFAULTS } from './defaults.js';
 import type { SchedulerOptions } from './types.js';
-import { hasMethods, optionalBoolean, rejectUnknownKeys, requireObject } from './validate.js';
+import { hasMethods, oneOf, optionalBoolean, rejectUnknownKeys, requireObject } from './validate.js';
 
-const SCHEDULER_KEYS = ['clock', 'logger', 'unref', 'coordinator', 'claimTimeout'] as const;
+const SCHEDULER_KEYS = ['clock', 'logger', 'unref', 'coordinator', 'claimTimeout', 'onCoordinatorError'] as const;
 const STOP_KEYS = ['timeout', 'abort'] as const;
 
 /** Validated scheduler options. */
@@ -19,11 +19,12 @@ export interface SchedulerConfig {
   readonly unref: boolean;
   readonly coordinator: Coordinator | undefined;
   readonly claimTimeoutMs: number;
+  readonly onCoordinatorError: 'skip' | 'run';
 }
 
 /** Validates `createScheduler()` options. */
 export function validateSchedulerOptions(input: unknown): SchedulerConfig {
-  if (input === undefined) return { clock: undefined, logger: undefined, unref: DEFAULTS.unref, coordinator: undefined, claimTimeoutMs: DEFAULTS.claimTimeoutMs };
+  if (input === undefined) return { clock: undefined, logger: undefined, unref: DEFAULTS.unref, coordinator: undefined, claimTimeoutMs: DEFAULTS.claimTimeoutMs, onCoordinatorError: DEFAULTS.onCoordinatorError };
   requireObject(input, 'options');
   rejectUnknownKeys(input, SCHEDULER_KEYS, 'scheduler options');
   const { clock, logger, coordinator, claimTimeout } = input as Partial<SchedulerOptions>;
@@ -45,6 +46,7 @@ export function validateSchedulerOptions(input: unknown): SchedulerConfig {
     unref: optionalBoolean(input.unref, 'unref', DEFAULTS.unref),
     coordinator,
     claimTimeoutMs: claimTimeout === undefined ? DEFAULTS.claimTimeoutMs : parseDuration(claimTimeout, 'claimTimeout'),
+    onCoordinatorError: oneOf(input.onCoordinatorError, 'onCoordinatorError', ['skip', 'run'] as const, DEFAULTS.onCoordinatorError),
   };
 }
 

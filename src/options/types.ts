@@ -93,6 +93,13 @@ export interface JobCommonOptions {
   readonly coordination?: CoordinationMode;
   /** Lifetime of the job's coordination lease between renewals (renewed at a third of it). @default '30s' (`DEFAULTS.leaseTtlMs`) */
   readonly leaseTtl?: Duration;
+  /**
+   * fixedRate and cron jobs of a coordinated scheduler: when the job is added, its latest slot runs
+   * at once if it is at most `window` old and no replica ran it — the one tick missed while every
+   * replica was down (Kubernetes CronJob's `startingDeadlineSeconds`, Temporal's `catchupWindow`).
+   * Tick records are kept at least this long. @default none: a tick missed while every replica was down stays missed
+   */
+  readonly catchUp?: { readonly window: Duration };
 }
 
 /** Exactly one schedule: the union makes passing none or two a type error. */
@@ -125,6 +132,12 @@ export interface SchedulerOptions {
   readonly coordinator?: Coordinator;
   /** How long a claim may take before its signal aborts and the tick is skipped (`'claim-timeout'`). @default '5s' (`DEFAULTS.claimTimeoutMs`) */
   readonly claimTimeout?: Duration;
+  /**
+   * What a coordinated tick does when its claim fails — the store unreachable, the claim timed out
+   * or failed: `'skip'` it (fail closed, counted with its reason), or `'run'` it here without a lease
+   * (fail open: replicas may then run it too). @default 'skip' (`DEFAULTS.onCoordinatorError`)
+   */
+  readonly onCoordinatorError?: 'skip' | 'run';
 }
 
 /** Options of `scheduler.stop()` and `job.remove()`. */
