@@ -62,6 +62,8 @@ export interface RunStartEvent extends TickEventBase {
   readonly startedAt: Date;
   /** Start time minus due time. */
   readonly latenessMs: number;
+  /** The fencing token of the lease the run holds, when the job is coordinated. */
+  readonly leaseToken?: number;
 }
 
 /** A run ended, retries included. */
@@ -78,6 +80,8 @@ export interface RunEndEvent extends TickEventBase {
   readonly error?: Error;
   /** Who aborted the run, for `aborted` and `timeout`. */
   readonly abortCause?: AbortCause;
+  /** The fencing token of the lease the run held, when the job is coordinated. */
+  readonly leaseToken?: number;
 }
 
 /** An attempt failed and another one follows after `delayMs`. */
@@ -92,6 +96,26 @@ export interface RunStuckEvent extends TickEventBase {
   readonly attempt: number;
   readonly startedAt: Date;
   readonly runningForMs: number;
+}
+
+/** What became of a claim sent to the coordinator. */
+export type ClaimEventResult = 'won' | Extract<TickReason, 'claimed-elsewhere' | 'not-claimed' | 'claim-failed' | 'claim-timeout' | 'coordinator-unavailable'>;
+
+/** A coordinator answered a claim (or did not, in time). */
+export interface ClaimEvent extends TickEventBase {
+  readonly result: ClaimEventResult;
+  /** The lease's fencing token, when the claim won one. */
+  readonly token?: number;
+  /** From sending the claim to its verdict. */
+  readonly durationMs: number;
+}
+
+/** A lease the job holds was renewed, could not be renewed (retried), or was lost. */
+export interface LeaseEvent extends JobEventBase {
+  readonly token: number;
+  readonly result: 'renewed' | 'renewal-failed' | 'lost';
+  /** Why it failed or was lost. */
+  readonly why?: string;
 }
 
 /** A job changed state (`from` is `null` when it was just added). */
@@ -112,13 +136,15 @@ export interface SchedulerEvents {
   'run:retry': RunRetryEvent;
   'run:stuck': RunStuckEvent;
   'job:state': JobStateEvent;
+  claim: ClaimEvent;
+  lease: LeaseEvent;
 }
 
 /** The name of a scheduler event. */
 export type SchedulerEventName = keyof SchedulerEvents;
 
 /** Every event name, for validating `on()`. */
-export const SCHEDULER_EVENT_NAMES: readonly SchedulerEventName[] = ['tick', 'run:start', 'run:end', 'run:retry', 'run:stuck', 'job:state'];
+export const SCHEDULER_EVENT_NAMES: readonly SchedulerEventName[] = ['tick', 'run:start', 'run:end', 'run:retry', 'run:stuck', 'job:state', 'claim', 'lease'];
 
 /** A listener of event `E`. It may be async: a rejection is reported like a throw. */
 export type Listener<E extends SchedulerEventName> = (event: SchedulerEvents[E]) => void;

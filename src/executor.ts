@@ -90,7 +90,7 @@ export class Executor implements RunHost {
   constructor(host: ExecutorHost) {
     this.#host = host;
     if (host.engine.coordinator !== undefined) {
-      this.#stage = new CoordinationStage(host, (tick, verdict) => this.#claimDecided(tick, verdict));
+      this.#stage = new CoordinationStage(host, (tick, verdict, durationMs) => this.#claimDecided(tick, verdict, durationMs));
     }
   }
 
@@ -243,7 +243,15 @@ export class Executor implements RunHost {
     this.#stage.claim(tick);
   }
 
-  #claimDecided(tick: Tick, verdict: ClaimVerdict): void {
+  #claimDecided(tick: Tick, verdict: ClaimVerdict, durationMs: number): void {
+    const events = this.#host.engine.events;
+    if (!Number.isNaN(durationMs) && events.has('claim')) {
+      events.emit('claim', {
+        job: this.#host.name, tick: tick.seq, tickId: tick.tickId, scheduledAt: tick.scheduledAt, manual: tick.manual,
+        result: verdict.won ? 'won' : verdict.reason, durationMs,
+        ...(verdict.won && verdict.lease !== undefined ? { token: verdict.lease.token } : {}),
+      });
+    }
     if (!verdict.won) {
       const failed = verdict.error !== undefined;
       const runsAnyway = failed && this.#host.engine.onCoordinatorError === 'run';
@@ -332,6 +340,7 @@ export class Executor implements RunHost {
         outcome, attempts, startedAt: new Date(engine.loop.timeLine.wallAt(run.startedAt)), endedAt: new Date(engine.loop.timeLine.wallAt(endedAt)), durationMs, latenessMs,
         ...(error === undefined ? {} : { error }),
         ...(run.abortCause === undefined ? {} : { abortCause: run.abortCause }),
+        ...(run.heldLease === undefined ? {} : { leaseToken: run.heldLease.token }),
       });
     }
     const log = engine.log;

@@ -59,6 +59,9 @@ export type {
   RunStuckEvent,
   JobStateEvent,
   JobStateReason,
+  ClaimEvent,
+  ClaimEventResult,
+  LeaseEvent,
 } from './events.js';
 export type {
   JobState,

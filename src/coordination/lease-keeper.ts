@@ -16,6 +16,9 @@ import { QueueEntry } from '../timer-queue.js';
 import { toError } from '../errors.js';
 import type { Lease } from './contract.js';
 
+/** Hears what becomes of a kept lease. */
+export type LeaseReport = (lease: Lease, result: 'renewed' | 'renewal-failed' | 'lost', why: string | undefined) => void;
+
 /** The margin before expiry is a tenth of the TTL, but never more than this. */
 const MAX_MARGIN_MS = 1_000;
 
@@ -24,6 +27,7 @@ export class LeaseKeeper extends QueueEntry {
   readonly #engine: Engine;
   readonly #ttlMs: number;
   readonly #onLost: (why: string) => void;
+  readonly #report: LeaseReport;
   /** Monotonic instant after which the lease can no longer be trusted. */
   #validUntil: number;
   #renewing = false;
@@ -33,13 +37,17 @@ export class LeaseKeeper extends QueueEntry {
   /** How long before the store's expiry the lease is given up. */
   readonly #marginMs: number;
 
-  /** @param sentAt when the claim that won the lease was sent (monotonic); `NaN`: now. */
-  constructor(engine: Engine, lease: Lease, ttlMs: number, sentAt: number, onLost: (why: string) => void) {
+  /**
+   * @param sentAt when the claim that won the lease was sent (monotonic); `NaN`: now.
+   * @param report told of each renewal, failed renewal and loss (for events and metrics).
+   */
+  constructor(engine: Engine, lease: Lease, ttlMs: number, sentAt: number, onLost: (why: string) => void, report: LeaseReport) {
     super();
     this.#engine = engine;
     this.lease = lease;
     this.#ttlMs = ttlMs;
     this.#onLost = onLost;
+    this.#report = report;
     this.#marginMs = Math.min(ttlMs / 10, MAX_MARGIN_MS);
     this.#validUntil = (Number.isNaN(sentAt) ? engine.clock.now() : sentAt) + ttlMs - this.#marginMs;
   }
@@ -99,12 +107,14 @@ export class LeaseKeeper extends QueueEntry {
           return;
         }
         this.#validUntil = startedAt + this.#ttlMs - this.#marginMs;
+        this.#report(this.lease, 'renewed', undefined);
         this.#scheduleRenewal(this.#engine.clock.now());
       },
       (error: unknown) => {
         this.#renewing = false;
         if (this.#stopped) return;
         this.#engine.log.warn({ err: toError(error), token: this.lease.token }, 'lease renewal failed; retrying until the lease would expire');
+        this.#report(this.lease, 'renewal-failed', toError(error).message);
         this.#scheduleRenewal(this.#engine.clock.now());
       },
     );
@@ -117,6 +127,7 @@ export class LeaseKeeper extends QueueEntry {
   #lose(why: string): void {
     if (this.#stopped) return;
     this.stop();
+    this.#report(this.lease, 'lost', why);
     this.#onLost(why);
   }
 }

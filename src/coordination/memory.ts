@@ -105,6 +105,7 @@ export interface MemoryCoordinatorOptions {
 /** An in-memory coordinator, and its store. */
 export interface MemoryCoordinator extends Coordinator {
   readonly store: MemoryCoordinationStore;
+  claim(tick: ClaimRequest, options: ClaimOptions): Lease | null;
   status(): CoordinatorStatus;
 }
 

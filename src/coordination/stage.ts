@@ -33,8 +33,8 @@ export interface StageHost {
   leaseLost(lease: Lease, why: string): void;
 }
 
-/** Receives the verdict of a claim the stage sent. */
-export type VerdictHandler = (tick: Tick, verdict: ClaimVerdict) => void;
+/** Receives the verdict of a claim the stage sent, and how long it took (NaN when no claim was sent). */
+export type VerdictHandler = (tick: Tick, verdict: ClaimVerdict, durationMs: number) => void;
 
 export class CoordinationStage {
   readonly #host: StageHost;
@@ -49,6 +49,12 @@ export class CoordinationStage {
     this.#host = host;
     this.#onVerdict = onVerdict;
   }
+
+  /** Tells listeners what became of a kept lease. */
+  readonly #report = (lease: Lease, result: 'renewed' | 'renewal-failed' | 'lost', why: string | undefined): void => {
+    const events = this.#host.engine.events;
+    if (events.has('lease')) events.emit('lease', { job: this.#host.name, token: lease.token, result, ...(why === undefined ? {} : { why }) });
+  };
 
   /** Claims pending at the coordinator. */
   get pending(): number {
@@ -66,7 +72,7 @@ export class CoordinationStage {
     const leadership = this.#leadership();
     const leader = this.#leader;
     if (leadership && leader !== undefined && !leader.stopped) {
-      this.#onVerdict(tick, { won: true, lease: leader.lease, sentAt: NaN });
+      this.#onVerdict(tick, { won: true, lease: leader.lease, sentAt: NaN }, NaN);
       return;
     }
     const mode = host.config.policy.coordination === 'exclusive' ? 'exclusive' : 'per-tick';
@@ -78,10 +84,11 @@ export class CoordinationStage {
       mode,
       slot: tick.shared && !leadership ? tick.due : null,
     };
+    const sentAt = host.engine.clock.now();
     const claim = new PendingClaim(host.engine, tick, (settled, verdict) => {
       this.#pending.delete(settled);
       if (leadership && verdict.won && verdict.lease !== undefined) this.#lead(verdict.lease, verdict.sentAt);
-      this.#onVerdict(tick, verdict);
+      this.#onVerdict(tick, verdict, host.engine.clock.now() - sentAt);
     });
     this.#pending.add(claim);
     const policy = host.config.policy;
@@ -97,7 +104,7 @@ export class CoordinationStage {
     const keeper = new LeaseKeeper(engine, lease, this.#host.config.policy.leaseTtlMs, sentAt, (why) => {
       if (this.#runKeeper === keeper) this.#runKeeper = undefined;
       this.#host.leaseLost(lease, why);
-    });
+    }, this.#report);
     this.#runKeeper = keeper;
     try {
       keeper.start();
@@ -174,7 +181,7 @@ export class CoordinationStage {
     const keeper = new LeaseKeeper(engine, lease, this.#host.config.policy.leaseTtlMs, claimedAt, (why) => {
       if (this.#leader === keeper) this.#leader = undefined;
       this.#host.leaseLost(lease, why);
-    });
+    }, this.#report);
     this.#leader = keeper;
     keeper.start();
   }

@@ -163,11 +163,14 @@ function row(job, runs, now) {
 }
 function render(snapshot, history) {
   const now = Date.parse(snapshot.at);
+  const problems = [];
   const byName = new Map(history.jobs.map((h) => [h.name, h.runs]));
-  $('state').textContent = 'scheduler ' + snapshot.state;
+  const coordinator = snapshot.coordinator;
+  $('state').textContent = 'scheduler ' + snapshot.state + (coordinator ? ' · ' + coordinator.store + (coordinator.reachable ? '' : ' unreachable') + (coordinator.skewMs === null ? '' : ', clock skew ' + coordinator.skewMs + ' ms') : '');
+  if (coordinator && !coordinator.reachable) problems.push('coordinator (' + coordinator.store + ') unreachable' + (coordinator.lastError ? ': ' + coordinator.lastError : '') + ': coordinated ticks are skipped');
+  if (coordinator && coordinator.skewExceeded) problems.push('clock skew with ' + coordinator.store + ' (' + coordinator.skewMs + ' ms) is beyond the bound of ' + coordinator.skewBoundMs + ' ms');
   $('at').textContent = 'snapshot ' + new Date(now).toISOString().replace('T', ' ').slice(0, 19) + ' UTC';
   let inFlight = 0, runs = 0, failed = 0, active = 0;
-  const problems = [];
   for (const job of snapshot.jobs) {
     inFlight += job.inFlight; runs += job.counters.started; failed += job.counters.failed + job.counters.timedOut;
     if (job.state === 'active') active += 1;

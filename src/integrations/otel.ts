@@ -63,6 +63,7 @@ export const ATTR = {
   delayMs: 'tickguard.retry.delay_ms',
   runningForMs: 'tickguard.running_for_ms',
   claimReason: 'tickguard.claim.reason',
+  leaseToken: 'tickguard.lease_token',
   errorType: 'error.type',
 } as const;
 
@@ -85,6 +86,7 @@ function startRunSpan(tracer: Tracer, event: RunStartEvent | RunEndEvent, starte
     [ATTR.scheduledAt]: event.scheduledAt.toISOString(),
     [ATTR.manual]: event.manual,
     [ATTR.latenessMs]: latenessMs,
+    ...(event.leaseToken === undefined ? {} : { [ATTR.leaseToken]: event.leaseToken }),
   };
   return tracer.startSpan(`run ${event.job}`, { kind: SpanKind.INTERNAL, startTime: startedAt, attributes }, ROOT_CONTEXT);
 }

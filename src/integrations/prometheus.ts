@@ -75,6 +75,12 @@ const PREFIX = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
  * | `tickguard_jobs` | gauge | `state` (active, paused, done, removed) |
  * | `tickguard_ticks_not_run_total` | counter | `job`, `result` (skipped, dropped, missed), `reason` (busy, paused, claimed-elsewhere, claim-failed, claim-timeout, coordinator-unavailable, …) |
  * | `tickguard_runs_aborted_total` | counter | `job`, `cause` (timeout, cancel-other, stop, remove, lease-lost) |
+ * | `tickguard_claims_total` | counter | `job`, `result` (won, claimed-elsewhere, not-claimed, claim-failed, claim-timeout, coordinator-unavailable) |
+ * | `tickguard_claim_duration_seconds` | histogram | `job` — from sending a claim to its verdict |
+ * | `tickguard_lease_renewals_total` | counter | `job`, `result` (renewed, failed) |
+ * | `tickguard_leases_lost_total` | counter | `job` |
+ * | `tickguard_coordinator_up` | gauge | 1 while the coordinator reaches its store, 0 when not (only with a coordinator that reports) |
+ * | `tickguard_coordinator_clock_skew_seconds` | gauge | the store's clock minus this process's, as last measured |
  *
  * A buffered tick is counted once as `buffered` and once more when it is `started` or `dropped`.
  *
@@ -114,6 +120,12 @@ export function registerMetrics(scheduler: Scheduler, options?: MetricsOptions):
     jobs: `${prefix}jobs`,
     notRun: `${prefix}ticks_not_run_total`,
     aborted: `${prefix}runs_aborted_total`,
+    claims: `${prefix}claims_total`,
+    claimDuration: `${prefix}claim_duration_seconds`,
+    renewals: `${prefix}lease_renewals_total`,
+    leasesLost: `${prefix}leases_lost_total`,
+    coordinatorUp: `${prefix}coordinator_up`,
+    skew: `${prefix}coordinator_clock_skew_seconds`,
   };
   const names = Object.values(name);
   // Checked up front so that a refused call registers nothing.
@@ -139,6 +151,26 @@ export function registerMetrics(scheduler: Scheduler, options?: MetricsOptions):
   const duration = new Histogram({ name: name.duration, help: 'Duration of runs, from the first attempt\'s start to the end, retries and backoff included.', labelNames: ['job'] as const, buckets: durationBuckets, registers });
   const notRun = new Counter({ name: name.notRun, help: 'Ticks that did not run, by result and reason (busy, paused, claimed elsewhere, claim failed…).', labelNames: ['job', 'result', 'reason'] as const, registers });
   const aborted = new Counter({ name: name.aborted, help: 'Runs whose signal was aborted, by cause (timeout, stop, lease-lost…).', labelNames: ['job', 'cause'] as const, registers });
+  const claims = new Counter({ name: name.claims, help: 'Claims answered by the coordinator (or not, in time), by result.', labelNames: ['job', 'result'] as const, registers });
+  const claimDuration = new Histogram({ name: name.claimDuration, help: 'From sending a claim to its verdict.', labelNames: ['job'] as const, buckets: latenessBuckets, registers });
+  const renewals = new Counter({ name: name.renewals, help: 'Lease renewals, by result (a failed one is retried until the lease would expire).', labelNames: ['job', 'result'] as const, registers });
+  const leasesLost = new Counter({ name: name.leasesLost, help: 'Leases lost (the runs holding them were aborted).', labelNames: ['job'] as const, registers });
+  const coordinatorUp = new Gauge({
+    name: name.coordinatorUp, help: 'Whether the coordinator reached its store at the last command (1) or not (0).', registers,
+    collect: () => {
+      coordinatorUp.reset();
+      const status = stats().coordinator;
+      if (status !== null) coordinatorUp.set(status.reachable ? 1 : 0);
+    },
+  });
+  const skew = new Gauge({
+    name: name.skew, help: "The coordinator's store clock minus this process's wall clock, as last measured.", registers,
+    collect: () => {
+      skew.reset();
+      const status = stats().coordinator;
+      if (status !== null && status.skewMs !== null) skew.set(status.skewMs / 1000);
+    },
+  });
   const lateness = new Histogram({ name: name.lateness, help: 'Start of a scheduled run minus its due time.', labelNames: ['job'] as const, buckets: latenessBuckets, registers });
   const inFlight = new Gauge({
     name: name.inFlight, help: 'Runs in flight.', labelNames: ['job'] as const, registers,
@@ -195,9 +227,17 @@ export function registerMetrics(scheduler: Scheduler, options?: MetricsOptions):
       duration.observe({ job: event.job }, event.durationMs / 1000);
       if (event.abortCause !== undefined) aborted.inc({ job: event.job, cause: event.abortCause });
     }),
+    scheduler.on('claim', (event) => {
+      claims.inc({ job: event.job, result: event.result });
+      claimDuration.observe({ job: event.job }, event.durationMs / 1000);
+    }),
+    scheduler.on('lease', (event) => {
+      if (event.result === 'lost') leasesLost.inc({ job: event.job });
+      else renewals.inc({ job: event.job, result: event.result === 'renewed' ? 'renewed' : 'failed' });
+    }),
   ];
 
-  const ours: readonly unknown[] = [runs, ticks, duration, lateness, inFlight, stuck, jobs, notRun, aborted];
+  const ours: readonly unknown[] = [runs, ticks, duration, lateness, inFlight, stuck, jobs, notRun, aborted, claims, claimDuration, renewals, leasesLost, coordinatorUp, skew];
   let registered = true;
   const unregister = (): void => {
     if (!registered) return;

@@ -242,6 +242,7 @@ export class Run implements AttemptSource, TaskTarget, BackoffTarget {
       events.emit('run:start', {
         job: this.tick.jobName, tick: this.tick.seq, tickId: this.tick.tickId, scheduledAt: this.tick.scheduledAt,
         manual: this.tick.manual, attempt, startedAt: new Date(wallNow), latenessMs: now - this.tick.monoDue,
+        ...(this.#lease === undefined ? {} : { leaseToken: this.#lease.token }),
       });
     }
     if (levelEnabled(engine.log, 'debug')) this.logger().debug({ latenessMs: now - this.tick.monoDue }, 'run started');

@@ -4,7 +4,10 @@
  */
 import { Registry, register as globalRegistry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createScheduler, InvalidOptionError, RunAbortedError, RunTimeoutError, TestClock, type Clock, type Scheduler, type TimerHandle } from '../../src/index.js';
+import {
+  CoordinatorUnavailableError, createMemoryCoordinator, createScheduler, InvalidOptionError, MemoryCoordinationStore, RunAbortedError, RunTimeoutError, TestClock,
+  type Clock, type Coordinator, type Scheduler, type TimerHandle,
+} from '../../src/index.js';
 import { registerMetrics, type SchedulerMetrics } from '../../src/integrations/prometheus.js';
 import { hasMetric, parseSamples, valueOf, type Sample } from './prom-text.js';
 
@@ -285,6 +288,8 @@ describe('registerMetrics: registration', () => {
     expect(ma.names).toEqual([
       'billing_runs_total', 'billing_ticks_total', 'billing_run_duration_seconds', 'billing_schedule_lateness_seconds',
       'billing_runs_in_flight', 'billing_runs_stuck', 'billing_jobs', 'billing_ticks_not_run_total', 'billing_runs_aborted_total',
+      'billing_claims_total', 'billing_claim_duration_seconds', 'billing_lease_renewals_total', 'billing_leases_lost_total',
+      'billing_coordinator_up', 'billing_coordinator_clock_skew_seconds',
     ]);
     await stop(clock, a);
     await stop(clock, b);
@@ -330,7 +335,7 @@ describe('registerMetrics: registration', () => {
     {
       using metrics = registerMetrics(scheduler, { registry });
       expect(metrics.registry).toBe(registry);
-      expect(registry.getMetricsAsArray()).toHaveLength(9);
+      expect(registry.getMetricsAsArray()).toHaveLength(15);
     }
     expect(registry.getMetricsAsArray()).toHaveLength(0);
   });
@@ -391,6 +396,45 @@ describe('registerMetrics: why ticks did not run, and why runs were aborted', ()
     expect(notRun('coordinated', 'skipped', 'claim-timeout')).toBe(1);
     expect(valueOf(samples, 'tickguard_runs_total', { job: 'coordinated', outcome: 'success' })).toBe(2);
     expect(valueOf(samples, 'tickguard_runs_aborted_total', { job: 'slow', cause: 'timeout' })).toBe(4);
+    await stop(clock, scheduler);
+  });
+});
+
+describe('registerMetrics: coordination', () => {
+  it('counts claims by result, lease renewals and losses, and reports the store and its clock skew', async () => {
+    const clock = new TestClock(T0);
+    const store = new MemoryCoordinationStore(clock);
+    const memory = createMemoryCoordinator({ store });
+    let claims = 0;
+    let renew = true;
+    const coordinator: Coordinator = {
+      status: () => memory.status(),
+      claim: async (request, options) => {
+        claims += 1;
+        if (claims === 2) throw new CoordinatorUnavailableError('store down');
+        const lease = await memory.claim(request, options);
+        // From the third claim on the store stops renewing: the lease is lost before the run ends.
+        return lease === null ? null : { ...lease, renew: async () => renew && lease.renew() };
+      },
+    };
+    const scheduler = createScheduler({ clock, coordinator });
+    const registry = new Registry();
+    const metrics = registerMetrics(scheduler, { registry });
+    cleanups.push(() => metrics.unregister());
+    scheduler.add({ name: 'leased', fixedRate: '10s', coordination: 'exclusive', leaseTtl: '3s', run: ({ signal }) => clock.sleep(4_000, signal).catch(() => {}) });
+    await clock.advance(10_000); // claim 1 wins; the run renews at 11 s and 12 s, ends at 14 s
+    await clock.advance(10_000); // claim 2: the store is down
+    renew = false;
+    await clock.advance(10_000); // claim 3 wins; its renewals are refused: the lease is lost
+    await clock.advance(5_000);
+    const samples = await scrape(registry);
+    expect(valueOf(samples, 'tickguard_claims_total', { job: 'leased', result: 'won' })).toBe(2);
+    expect(valueOf(samples, 'tickguard_claims_total', { job: 'leased', result: 'coordinator-unavailable' })).toBe(1);
+    expect(valueOf(samples, 'tickguard_lease_renewals_total', { job: 'leased', result: 'renewed' })).toBe(3);
+    expect(valueOf(samples, 'tickguard_leases_lost_total', { job: 'leased' })).toBe(1);
+    expect(valueOf(samples, 'tickguard_runs_aborted_total', { job: 'leased', cause: 'lease-lost' })).toBe(1);
+    expect(valueOf(samples, 'tickguard_coordinator_up', {})).toBe(1);
+    expect(valueOf(samples, 'tickguard_coordinator_clock_skew_seconds', {})).toBe(0);
     await stop(clock, scheduler);
   });
 });
