@@ -14,7 +14,30 @@ describe('tickguard lab flags', () => {
       json: false,
       out: 'tickguard-lab-report.html',
       help: false,
+      replicas: 'auto',
+      redisUrl: null,
+      postgresUrl: null,
+      replicasDurationMs: 8_000,
     });
+  });
+
+  it('runs the replicas scene when a store answers, unless told: --replicas[=on|off|auto], --no-replicas', () => {
+    expect(parseLabArgs(['--replicas']).replicas).toBe('on');
+    expect(parseLabArgs(['--replicas', '--json']).replicas).toBe('on');
+    expect(parseLabArgs(['--replicas=off']).replicas).toBe('off');
+    expect(parseLabArgs(['--replicas', 'off']).replicas).toBe('off');
+    expect(parseLabArgs(['--replicas=auto']).replicas).toBe('auto');
+    expect(parseLabArgs(['--no-replicas']).replicas).toBe('off');
+  });
+
+  it('takes the stores as URLs, and times the scene by the duration: at most 8s, at least 6 intervals', () => {
+    const options = parseLabArgs(['--redis', 'redis://10.0.0.5:6380/2', '--postgres=postgresql://u:p@db/lab']);
+    expect(options).toMatchObject({ redisUrl: 'redis://10.0.0.5:6380/2', postgresUrl: 'postgresql://u:p@db/lab' });
+    expect(parseLabArgs(['--redis', 'rediss://cache:6380']).redisUrl).toBe('rediss://cache:6380');
+    expect(parseLabArgs(['--duration', '3s']).replicasDurationMs).toBe(3_000);
+    expect(parseLabArgs(['--duration', '1m']).replicasDurationMs).toBe(8_000);
+    expect(parseLabArgs(['--duration', '500ms', '--interval', '100ms']).replicasDurationMs).toBe(600);
+    expect(parseLabArgs(['--replicas-duration', '30s']).replicasDurationMs).toBe(30_000);
   });
 
   it('derives the service time from the interval (1.5×) unless given', () => {
@@ -57,13 +80,25 @@ describe('tickguard lab flags', () => {
     [['--json=yes'], 'Option --json takes no value'],
     [['--json', '--json', '--duration', '1s', '--duration', '2s'], 'Option --duration was given twice'],
     [['fast'], 'Unexpected argument "fast"'],
+    [['--replicas=sometimes'], 'Expected --replicas to be auto, on, off (or given alone: on), got "sometimes"'],
+    [['--replicas', '--no-replicas'], '--replicas and --no-replicas were both given; give one'],
+    [['--no-replicas=yes'], 'Option --no-replicas takes no value'],
+    [['--no-replicas', '--redis', 'redis://h:6379'], '--no-replicas and --redis contradict each other; give one'],
+    [['--replicas', 'off', '--replicas-duration', '5s'], '--replicas off and --replicas-duration contradict each other; give one'],
+    [['--redis', 'localhost:6379'], 'Expected --redis to be a redis:// or rediss:// URL such as redis://127.0.0.1:6379, got "localhost:6379"'],
+    [['--postgres', 'redis://h'], 'Expected --postgres to be a postgres:// or postgresql:// URL'],
+    [['--replicas-duration', '500ms'], 'Expected --replicas-duration to be at least 6 intervals (600ms) so that ticks run before and after the kill, got 500ms'],
+    [['--replica'], 'Unknown option --replica; did you mean --replicas?'],
   ])('refuses %j with a message naming the flag', (argv, message) => {
     expect(() => parseLabArgs(argv)).toThrow(UsageError);
     expect(() => parseLabArgs(argv)).toThrow(message);
   });
 
   it('lists every flag and every strategy in the usage', () => {
-    for (const flag of ['--duration', '--interval', '--service-time', '--capacity', '--strategies', '--parallel', '--json', '--out', '--no-report']) {
+    for (const flag of [
+      '--duration', '--interval', '--service-time', '--capacity', '--strategies', '--parallel', '--json', '--out', '--no-report',
+      '--replicas', '--no-replicas', '--redis', '--postgres', '--replicas-duration',
+    ]) {
       expect(LAB_USAGE).toContain(flag);
     }
     for (const name of STRATEGY_NAMES) expect(LAB_USAGE).toContain(name);

@@ -9,9 +9,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
+import { Redis } from 'ioredis';
+import pg from 'pg';
 import { CHROMIUM_ARGS, findChromium } from './support/chromium.js';
+import { POSTGRES_URL, REDIS_URL, storeAvailable } from './support/services.js';
 
 const CHROMIUM = findChromium('lab report browser test');
+/** The replicas scene runs against the real local stores; outside CI a store that is not running skips its part. */
+const REDIS = await storeAvailable('tickguard lab replicas scene (Redis)', REDIS_URL);
+const POSTGRES = await storeAvailable('tickguard lab replicas scene (PostgreSQL)', POSTGRES_URL);
+/** The flags that run the scene through the test Redis, or turn it off when there is none. */
+const REDIS_SCENE = REDIS ? ['--redis', REDIS_URL] : ['--no-replicas'];
 import { build } from 'tsup';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LabReport } from '../src/cli/lab/protocol.js';
@@ -29,7 +37,7 @@ describe('tickguard lab --json (all strategies, short run)', () => {
   let report: LabReport;
 
   beforeAll(async () => {
-    run = await runCli(['lab', '--duration', '2s', '--interval', '50ms', '--json', '--out', reportPath]);
+    run = await runCli(['lab', '--duration', '2s', '--interval', '50ms', '--json', '--out', reportPath, ...(REDIS ? ['--replicas', ...REDIS_SCENE] : REDIS_SCENE)]);
     report = JSON.parse(run.stdout) as LabReport;
   }, 60_000);
 
@@ -98,6 +106,40 @@ describe('tickguard lab --json (all strategies, short run)', () => {
     }
   });
 
+  it.skipIf(!REDIS)('runs the replicas scene through Redis: every naive replica ran every tick, the coordinated ones each tick once, then cleaned up', async () => {
+    const scene = report.replicas;
+    expect(scene.status, scene.note).toBe('ok');
+    expect(scene.violations).toEqual([]);
+    expect(scene.store).toMatchObject({ kind: 'redis', url: REDIS_URL });
+    expect(scene).toMatchObject({ replicasPerGroup: 3, intervalMs: 50, runMs: 15, durationMs: 2_000, killedReplica: 3, cleanedUp: true });
+    const [naive, coordinated] = scene.groups;
+    expect(naive!.group).toBe('naive');
+    expect(naive!.ticks).toBe(40);
+    // Under a loaded machine a replica can miss a tick; the shape must hold all the same.
+    expect(naive!.duplicateTicks).toBeGreaterThan(naive!.ticks / 2);
+    expect(naive!.beforeKill.max).toBe(3);
+    expect(naive!.afterKill.max).toBeLessThanOrEqual(2);
+    expect(naive!.afterKill.mean).toBeGreaterThan(1);
+    expect(coordinated!.group).toBe('coordinated');
+    expect(coordinated!.duplicateTicks).toBe(0);
+    expect(coordinated!.beforeKill.max).toBe(1);
+    expect(coordinated!.afterKill.max).toBe(1);
+    expect(coordinated!.runs).toBeGreaterThan(coordinated!.ticks / 2);
+    expect(coordinated!.tokens).toMatchObject({ increasing: true, missing: 0, count: coordinated!.runs });
+    expect(coordinated!.runsByReplica[2]).toBeLessThanOrEqual(coordinated!.perTick.filter((tick) => tick.t < scene.killAtMs!).length);
+    expect(scene.replicaEnds.map((end) => [end.group, end.replica, end.killed, end.error])).toEqual([
+      ['naive', 1, false, null], ['naive', 2, false, null], ['naive', 3, true, null],
+      ['coordinated', 1, false, null], ['coordinated', 2, false, null], ['coordinated', 3, true, null],
+    ]);
+    const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
+    try {
+      const [, left] = await redis.scan('0', 'MATCH', `${scene.store!.namespace}*`, 'COUNT', 1_000);
+      expect(left).toEqual([]);
+    } finally {
+      redis.disconnect();
+    }
+  });
+
   it.skipIf(CHROMIUM === undefined)('renders the HTML report in Chromium: charts drawn, no console or page error, no request leaves the file', async () => {
     expect(report.report).toBe(reportPath);
     expect(existsSync(reportPath)).toBe(true);
@@ -120,7 +162,7 @@ describe('tickguard lab --json (all strategies, short run)', () => {
       });
       await page.goto(pathToFileURL(reportPath).href, { waitUntil: 'load' });
 
-      const charts = await page.$$eval('svg', (svgs) =>
+      const charts = await page.$$eval('#over-time svg', (svgs) =>
         svgs.map((svg) => ({
           width: svg.getBoundingClientRect().width,
           lines: [...svg.querySelectorAll('polyline')].map((line) => ({
@@ -138,8 +180,29 @@ describe('tickguard lab --json (all strategies, short run)', () => {
           expect(line.drawnWidth).toBeGreaterThan(300);
         }
       }
-      expect(await page.locator('table tbody tr').count()).toBe(STRATEGY_NAMES.length);
-      expect(await page.locator('.verdict.ok').textContent()).toContain('Self-check passed');
+      expect(await page.locator('#comparison table tbody tr').count()).toBe(STRATEGY_NAMES.length);
+      expect(await page.locator('.verdict.ok').first().textContent()).toContain('Self-check passed');
+
+      // The replicas scene: its table, and its three charts drawn across the plot.
+      if (REDIS) {
+        const scene = await page.$$eval('#replicas svg', (svgs) =>
+          svgs.map((svg) => ({
+            width: svg.getBoundingClientRect().width,
+            lines: [...svg.querySelectorAll('polyline')].map((line) => line.getBBox().width),
+            dots: svg.querySelectorAll('circle').length,
+          })),
+        );
+        expect(scene).toHaveLength(3);
+        const [perTick, lanes, tokens] = scene;
+        expect(perTick!.lines).toHaveLength(2);
+        for (const width of [...perTick!.lines, ...tokens!.lines]) expect(width).toBeGreaterThan(300);
+        expect(lanes!.dots).toBe(report.replicas.groups.reduce((sum, group) => sum + group.runs, 0));
+        expect(tokens!.dots).toBe(report.replicas.groups[1]!.runs);
+        expect(await page.locator('#replicas table tbody tr').count()).toBe(2);
+        expect(await page.locator('#replicas .verdict.ok').textContent()).toContain('no tick ran twice');
+      } else {
+        expect(await page.locator('#replicas').textContent()).toContain('Replicas scene not run');
+      }
 
       // TICKGUARD_SCREENSHOT=1 refreshes the README's picture; otherwise it goes to test-output/.
       const folder = process.env.TICKGUARD_SCREENSHOT === '1' ? join(REPO, 'docs') : join(REPO, 'test-output');
@@ -155,9 +218,9 @@ describe('tickguard lab --json (all strategies, short run)', () => {
 });
 
 describe('tickguard lab (human output)', () => {
-  it('prints progress lines, the comparison table and the verdict when stdout is not a terminal', async () => {
+  it('prints progress lines, the comparison table and the verdict when stdout is not a terminal, and one line on the scene when no store answers', async () => {
     const out = join(work, 'human.html');
-    const run = await runCli(['lab', '--strategies', 'tickguard-fixed-delay,naive-setInterval', '--duration', '600ms', '--interval', '50ms', '--out', out]);
+    const run = await runCli(['lab', '--strategies', 'tickguard-fixed-delay,naive-setInterval', '--duration', '600ms', '--interval', '50ms', '--out', out, '--redis', 'redis://127.0.0.1:1']);
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('[lab] naive-setInterval: started');
@@ -169,6 +232,44 @@ describe('tickguard lab (human output)', () => {
     expect(run.stdout).toContain(`HTML report: ${out}`);
     expect(run.stdout).not.toContain('\u001b[');
     expect(existsSync(out)).toBe(true);
+    // Everything else ran; the scene is one line that says how to enable it.
+    const lines = run.stdout.split('\n').filter((line) => /replicas/i.test(line));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^Replicas scene skipped: no store answered \(redis:\/\/127\.0\.0\.1:1: .+\)\. To see 3 replicas run each tick once, start Redis there, or give --redis <url> or --postgres <url>\.$/);
+    expect(readFileSync(out, 'utf8')).toContain('Replicas scene skipped: no store answered');
+  }, 60_000);
+});
+
+describe('tickguard lab replicas scene: required, or through PostgreSQL', () => {
+  it('exits 1 at once when --replicas requires a store and none answers', async () => {
+    const run = await runCli(['lab', '--replicas', '--redis', 'redis://127.0.0.1:1', '--postgres', 'postgres://postgres@127.0.0.1:1/test']);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toContain('tickguard lab: --replicas needs Redis or PostgreSQL, and none answered (redis://127.0.0.1:1: ');
+  });
+
+  it.skipIf(!POSTGRES)('runs the scene through PostgreSQL in a schema of its own, prints its table and findings, and drops the schema', async () => {
+    const run = await runCli(['lab', '--strategies', 'tickguard-serial', '--duration', '600ms', '--interval', '50ms', '--no-report', '--replicas', '--postgres', POSTGRES_URL]);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('[lab] replicas: replica 3 of each group killed (SIGKILL)');
+    expect(run.stdout).toMatch(/^Replicas scene: 3 replicas without a coordinator next to 3 through PostgreSQL/m);
+    expect(run.stdout).toMatch(/^replicas\s+coordinator\s+ticks\s+runs\s+runs\/tick before kill\s+after kill\s+duplicate ticks\s+missed ticks\s+fencing tokens\s+self-check$/m);
+    // Runs per tick may read "2–3 (avg 2.9)" on a loaded machine; duplicates, tokens and the check may not vary.
+    expect(run.stdout).toMatch(/^naive\s+none\s+12\s+\d+\s+.+\s+[1-9]\d*\s+\d+\s+-\s+n\/a$/m);
+    expect(run.stdout).toMatch(/^coordinated\s+postgres\s+12\s+\d+\s+.+\s+0\s+\d+\s+\d+, strictly increasing\s+ok$/m);
+    expect(run.stdout).toMatch(/^Through PostgreSQL: each tick ran once across the replicas/m);
+    expect(run.stdout).toContain('and no coordinated replica ran a tick twice.');
+    const schema = /This run's schema (tickguard_lab_\d+_[0-9a-f]{8}) was removed afterwards\./.exec(run.stdout)?.[1];
+    expect(schema).toBeDefined();
+    const client = new pg.Client({ connectionString: POSTGRES_URL });
+    await client.connect();
+    try {
+      const left = await client.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema]);
+      expect(left.rowCount).toBe(0);
+    } finally {
+      await client.end();
+    }
   }, 60_000);
 });
 
@@ -240,7 +341,7 @@ describe('tickguard lab from the bundle', () => {
       expect(readFileSync(entry, 'utf8').startsWith('#!/usr/bin/env node\n')).toBe(true);
       expect(execFileSync(process.execPath, [entry, '--version'], { encoding: 'utf8' })).toBe(`${VERSION}\n`);
       const run = await runCli(
-        ['lab', '--strategies', 'naive-setInterval,tickguard-serial', '--duration', '800ms', '--interval', '50ms', '--json', '--no-report'],
+        ['lab', '--strategies', 'naive-setInterval,tickguard-serial', '--duration', '800ms', '--interval', '50ms', '--json', '--no-report', ...REDIS_SCENE],
         { entry },
       );
       expect(run.stderr).toBe('');
@@ -249,6 +350,8 @@ describe('tickguard lab from the bundle', () => {
       expect(report.report).toBeNull();
       expect(report.strategies.map((s) => [s.name, s.status])).toEqual([['naive-setInterval', 'ok'], ['tickguard-serial', 'ok']]);
       expect(report.strategies[1]!.peakInFlight).toBe(1);
+      // The bundle is its own replica too, and loads ioredis from the application's dependencies.
+      expect(report.replicas.status, report.replicas.note).toBe(REDIS ? 'ok' : 'off');
       expect(report.ok).toBe(true);
     } finally {
       rmSync(root, { recursive: true, force: true });

@@ -11,7 +11,8 @@ const COMMANDS = ['lab', 'help'] as const;
 const USAGE = `Usage: tickguard <command> [options]
 
 Commands:
-  lab            reproduce the tick avalanche next to tickguard's three fixes
+  lab            reproduce the tick avalanche next to tickguard's three fixes,
+                 and replicas that run each tick once through Redis or PostgreSQL
   help [lab]     show this help, or the help of a command
 
 Options:
@@ -47,6 +48,10 @@ async function main(argv: readonly string[]): Promise<number> {
       const { runStrategyWorker } = await import('./lab/strategy-worker.js');
       return runStrategyWorker(rest);
     }
+    case '__lab-replica': {
+      const { runReplicaWorker } = await import('./lab/replica-worker.js');
+      return runReplicaWorker(rest);
+    }
     case undefined:
       process.stderr.write(`tickguard: a command is needed\n\n${USAGE}\n`);
       return 2;
@@ -68,7 +73,7 @@ const argv = process.argv.slice(2);
 main(argv).then(
   (code) => {
     // A worker exits at once: a naive strategy leaves timers that would keep it alive forever.
-    if (argv[0] === '__lab-worker') process.exit(code);
+    if (argv[0] === '__lab-worker' || argv[0] === '__lab-replica') process.exit(code);
     process.exitCode = code;
   },
   (error: unknown) => {

@@ -5,6 +5,7 @@
 import { parseDuration } from '../../index.js';
 import { STRATEGY_NAMES, isStrategyName, type StrategyName } from './strategies.js';
 import { closest } from '../../closest.js';
+import { DEFAULT_STORE_URLS } from './stores.js';
 
 /** A command line that cannot be run; the CLI prints it with the usage and exits with 2. */
 export class UsageError extends Error {
@@ -34,7 +35,22 @@ export interface LabOptions {
   readonly out: string | null;
   /** `--help` was given: print the usage and run nothing. */
   readonly help: boolean;
+  /**
+   * The replicas scene: `auto` runs it when a store answers (else says how to enable it), `on`
+   * requires it (no store is a failure), `off` skips it. @default 'auto'
+   */
+  readonly replicas: ReplicasMode;
+  /** `--redis`, or `null` to try the default Redis (then the default PostgreSQL). */
+  readonly redisUrl: string | null;
+  /** `--postgres`, or `null` to try the default PostgreSQL after the default Redis. */
+  readonly postgresUrl: string | null;
+  /** How long the replicas scene counts ticks. @default the duration, at most 8s (and at least 6 intervals) */
+  readonly replicasDurationMs: number;
 }
+
+/** Whether the replicas scene runs. */
+export type ReplicasMode = 'auto' | 'on' | 'off';
+const REPLICAS_MODES: readonly ReplicasMode[] = ['auto', 'on', 'off'];
 
 /** Defaults of the lab's flags. */
 export const LAB_DEFAULTS = {
@@ -43,10 +59,21 @@ export const LAB_DEFAULTS = {
   serviceTimeFactor: 1.5,
   capacity: 1,
   out: 'tickguard-lab-report.html',
+  replicasDuration: '8s',
+  redis: DEFAULT_STORE_URLS.redis,
+  postgres: DEFAULT_STORE_URLS.postgres,
 } as const;
 
-const VALUE_FLAGS = ['--duration', '--interval', '--service-time', '--capacity', '--strategies', '--parallel', '--out'] as const;
+/** The replicas scene needs a few ticks before its kill and a few after. */
+const MIN_REPLICA_TICKS = 6;
+
+const VALUE_FLAGS = [
+  '--duration', '--interval', '--service-time', '--capacity', '--strategies', '--parallel', '--out',
+  '--redis', '--postgres', '--replicas-duration',
+] as const;
 const SWITCHES = ['--json', '--no-report', '--help', '-h'] as const;
+/** `--replicas` (alone: on; or `--replicas=on|off|auto`, `--replicas off`) and `--no-replicas`. */
+const REPLICAS_FLAGS = ['--replicas', '--no-replicas'] as const;
 type ValueFlag = (typeof VALUE_FLAGS)[number];
 
 /** Bounds that keep a run meaningful and the machine standing. */
@@ -77,6 +104,17 @@ Options:
   --no-report          write no HTML report
   -h, --help           show this help
 
+The replicas scene: 3 replicas of one fixedRate job with no coordinator (every replica runs
+every tick) next to 3 through a Redis or PostgreSQL coordinator (each tick once); one replica
+of each group is killed (SIGKILL) halfway.
+  --replicas[=on|off|auto]  auto: run it if a store answers; on: a store is required
+                       (exit 1 without one); off: skip it                (default auto)
+  --no-replicas        same as --replicas=off
+  --redis <url>        Redis to coordinate through          (default ${LAB_DEFAULTS.redis})
+  --postgres <url>     PostgreSQL to coordinate through, if Redis does not answer
+                                             (default ${LAB_DEFAULTS.postgres})
+  --replicas-duration <d>  how long the scene runs   (default the duration, at most ${LAB_DEFAULTS.replicasDuration})
+
 Durations: milliseconds, or a number and a unit: 250ms, 1.5s, 2m, 1m30s.
 Strategies: ${STRATEGY_NAMES.join(', ')}.`;
 
@@ -86,10 +124,31 @@ export function parseLabArgs(argv: readonly string[]): LabOptions {
   let json = false;
   let noReport = false;
   let help = false;
+  let replicas: { mode: ReplicasMode; flag: string } | undefined;
   for (let i = 0; i < argv.length; i += 1) {
     const arg = argv[i]!;
     const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
     const flag = eq === -1 ? arg : arg.slice(0, eq);
+    if ((REPLICAS_FLAGS as readonly string[]).includes(flag)) {
+      if (replicas !== undefined) throw new UsageError(`${replicas.flag} and ${arg} were both given; give one`);
+      if (flag === '--no-replicas') {
+        if (eq !== -1) throw new UsageError(`Option --no-replicas takes no value, got ${JSON.stringify(arg)}`);
+        replicas = { mode: 'off', flag };
+        continue;
+      }
+      const next = argv[i + 1];
+      let mode: string = 'on';
+      if (eq !== -1) mode = arg.slice(eq + 1);
+      else if (next !== undefined && (REPLICAS_MODES as readonly string[]).includes(next)) {
+        mode = next;
+        i += 1;
+      }
+      if (!(REPLICAS_MODES as readonly string[]).includes(mode)) {
+        throw new UsageError(`Expected --replicas to be ${REPLICAS_MODES.join(', ')} (or given alone: on), got ${JSON.stringify(mode)}`);
+      }
+      replicas = { mode: mode as ReplicasMode, flag: eq === -1 && mode !== 'on' ? `--replicas ${mode}` : arg };
+      continue;
+    }
     if (isValueFlag(flag)) {
       let value: string | undefined;
       if (eq !== -1) value = arg.slice(eq + 1);
@@ -112,7 +171,7 @@ export function parseLabArgs(argv: readonly string[]): LabOptions {
       continue;
     }
     if (arg.startsWith('-')) {
-      const hint = closest(flag, [...VALUE_FLAGS, ...SWITCHES]);
+      const hint = closest(flag, [...VALUE_FLAGS, ...SWITCHES, ...REPLICAS_FLAGS]);
       throw new UsageError(`Unknown option ${flag}${hint === undefined ? '' : `; did you mean ${hint}?`}`);
     }
     throw new UsageError(`Unexpected argument ${JSON.stringify(arg)}: tickguard lab takes options only`);
@@ -130,6 +189,20 @@ export function parseLabArgs(argv: readonly string[]): LabOptions {
   const out = values.get('--out');
   if (out !== undefined && out.trim() === '') throw new UsageError('Expected --out to be a file path, got an empty string');
   if (out !== undefined && noReport) throw new UsageError('--out and --no-report contradict each other; give one');
+  const replicasMode = replicas?.mode ?? 'auto';
+  if (replicasMode === 'off') {
+    for (const flag of ['--redis', '--postgres', '--replicas-duration'] as const) {
+      if (values.has(flag)) throw new UsageError(`${replicas!.flag} and ${flag} contradict each other; give one`);
+    }
+  }
+  const minReplicasMs = MIN_REPLICA_TICKS * intervalMs;
+  let replicasDurationMs = Math.max(minReplicasMs, Math.min(durationMs, parseDuration(LAB_DEFAULTS.replicasDuration, '--replicas-duration')));
+  if (values.has('--replicas-duration')) {
+    replicasDurationMs = durationFlag(values, '--replicas-duration', undefined, LIMITS.durationMs);
+    if (replicasDurationMs < minReplicasMs) {
+      throw new UsageError(`Expected --replicas-duration to be at least ${MIN_REPLICA_TICKS} intervals (${minReplicasMs}ms) so that ticks run before and after the kill, got ${replicasDurationMs}ms`);
+    }
+  }
   return {
     durationMs,
     intervalMs,
@@ -140,7 +213,27 @@ export function parseLabArgs(argv: readonly string[]): LabOptions {
     json,
     out: noReport ? null : (out ?? LAB_DEFAULTS.out),
     help,
+    replicas: replicasMode,
+    redisUrl: storeUrl(values, '--redis', ['redis:', 'rediss:']),
+    postgresUrl: storeUrl(values, '--postgres', ['postgres:', 'postgresql:']),
+    replicasDurationMs,
   };
+}
+
+function storeUrl(values: ReadonlyMap<ValueFlag, string>, flag: '--redis' | '--postgres', protocols: readonly string[]): string | null {
+  const text = values.get(flag);
+  if (text === undefined) return null;
+  let protocol: string | undefined;
+  try {
+    protocol = new URL(text).protocol;
+  } catch {
+    protocol = undefined;
+  }
+  if (protocol === undefined || !protocols.includes(protocol)) {
+    const example = flag === '--redis' ? LAB_DEFAULTS.redis : LAB_DEFAULTS.postgres;
+    throw new UsageError(`Expected ${flag} to be a ${protocols.map((p) => `${p}//`).join(' or ')} URL such as ${example}, got ${JSON.stringify(text)}`);
+  }
+  return text;
 }
 
 function isValueFlag(flag: string): flag is ValueFlag {

@@ -3,8 +3,10 @@
  * moves up over it and each line is cleared and rewritten). Elsewhere (a pipe, CI logs): plain
  * lines, one per strategy every few seconds, that read well in a log.
  */
-import type { Sample } from './protocol.js';
+import type { ReplicaGroup, ReplicaRun, Sample } from './protocol.js';
 import type { RunnerListener, StrategyOutcome } from './runner.js';
+import type { ReplicasListener, ReplicasOutcome } from './replicas.js';
+import type { SceneWindow } from './replicas-count.js';
 import type { StrategyName } from './strategies.js';
 import { formatBytes, formatMs } from './format.js';
 
@@ -18,8 +20,18 @@ export interface LiveOutput {
 }
 
 /** A runner listener that shows progress; `close()` draws the last frame and restores the cursor. */
-export interface LiveView extends RunnerListener {
+export interface LiveView extends RunnerListener, ReplicasListener {
   close(): void;
+}
+
+/** Progress of the replicas scene. */
+interface SceneRow {
+  /** The store's name, for the label. */
+  readonly store: string;
+  status: 'starting' | 'running' | 'done' | 'failed';
+  window: SceneWindow | undefined;
+  killed: boolean;
+  readonly runs: Record<ReplicaGroup, number>;
 }
 
 type Status = 'waiting' | 'running' | 'stopping' | 'done' | 'error';
@@ -36,9 +48,36 @@ const LINE_EVERY_MS = 5_000;
 const ESC = '\u001b[';
 
 /** Creates the progress view for `mode`. */
-export function createLiveView(mode: LiveMode, out: LiveOutput, strategies: readonly StrategyName[]): LiveView {
+export function createLiveView(mode: LiveMode, out: LiveOutput, strategies: readonly StrategyName[], sceneStore: string | null = null): LiveView {
   const rows = new Map<StrategyName, Row>(strategies.map((name) => [name, { name, status: 'waiting', last: undefined, peakInFlight: 0 }]));
-  const listener: RunnerListener = {
+  const scene: SceneRow | null = sceneStore === null
+    ? null
+    : { store: sceneStore, status: 'starting', window: undefined, killed: false, runs: { naive: 0, coordinated: 0 } };
+  const sceneListener: ReplicasListener = {
+    onReplicasStart: (window) => {
+      if (scene === null) return;
+      scene.status = 'running';
+      scene.window = window;
+      if (mode === 'lines') out.write(`[lab] replicas: 3 naive + 3 coordinated replicas ready (${scene.store}); counting ticks for ${formatMs(window.endMs - window.startMs)}\n`);
+    },
+    onReplicaRun: (run: ReplicaRun) => {
+      const window = scene?.window;
+      if (scene === null || window === undefined || run.slot < window.startMs || run.slot >= window.endMs) return;
+      scene.runs[run.group] += 1;
+    },
+    onReplicasKill: () => {
+      if (scene === null) return;
+      scene.killed = true;
+      if (mode === 'lines') out.write('[lab] replicas: replica 3 of each group killed (SIGKILL)\n');
+    },
+    onReplicasEnd: (outcome: ReplicasOutcome) => {
+      if (scene === null) return;
+      scene.status = outcome.error === null && outcome.ends.every((end) => end.error === null) ? 'done' : 'failed';
+      if (mode === 'lines') out.write(`[lab] replicas: ${scene.status === 'done' ? 'done' : 'failed'}, ${sceneFigures(scene)}\n`);
+    },
+  };
+  const listener: RunnerListener & ReplicasListener = {
+    ...sceneListener,
     onStart: (name) => {
       const row = rows.get(name);
       if (row !== undefined) row.status = 'running';
@@ -71,6 +110,7 @@ export function createLiveView(mode: LiveMode, out: LiveOutput, strategies: read
       for (const row of rows.values()) {
         if ((row.status === 'running' || row.status === 'stopping') && row.last !== undefined) out.write(`[lab] ${progressLine(row)}\n`);
       }
+      if (scene?.status === 'running') out.write(`[lab] replicas: ${sceneFigures(scene)}\n`);
     }, LINE_EVERY_MS);
     timer.unref();
     return { ...listener, close: () => clearInterval(timer) };
@@ -81,7 +121,9 @@ export function createLiveView(mode: LiveMode, out: LiveOutput, strategies: read
     // A pseudo-terminal without a size reports 0 columns: treat it as unknown, not as tiny.
     const columns = out.columns !== undefined && out.columns > 0 ? out.columns : 120;
     const width = Math.max(40, columns - 1);
-    const lines = tableLines([...rows.values()]).map((line) => (line.length > width ? line.slice(0, width) : line));
+    const table = tableLines([...rows.values()]);
+    if (scene !== null) table.push(sceneLine(scene));
+    const lines = table.map((line) => (line.length > width ? line.slice(0, width) : line));
     let frame = drawn > 0 ? `${ESC}${drawn}A` : '';
     for (const line of lines) frame += `\r${ESC}2K${line}\n`;
     out.write(frame);
@@ -122,6 +164,22 @@ function tableLines(rows: readonly Row[]): string[] {
   const line = (row: readonly string[]): string =>
     row.map((cell, i) => (i < 2 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ').trimEnd();
   return [line(COLUMNS), ...cells.map(line)];
+}
+
+/** Runs so far against ticks so far, per group. */
+function sceneFigures(scene: SceneRow): string {
+  const window = scene.window;
+  if (window === undefined) return 'starting the replicas';
+  const elapsed = Math.floor((Math.min(Date.now(), window.endMs - 1) - window.startMs) / window.intervalMs) + 1;
+  const ticks = Math.max(0, Math.min(Math.round((window.endMs - window.startMs) / window.intervalMs), elapsed));
+  const killed = scene.killed ? ', replica 3 of each killed' : '';
+  return `${ticks} ticks: naive ${scene.runs.naive} runs, coordinated ${scene.runs.coordinated} runs${killed}`;
+}
+
+function sceneLine(scene: SceneRow): string {
+  const since = scene.window === undefined ? -1 : Date.now() - scene.window.startMs;
+  const state = scene.status !== 'running' ? scene.status : since < 0 ? 'starting' : `running ${formatMs(since)}`;
+  return `replicas (${scene.store}): ${state}; ${sceneFigures(scene)}`;
 }
 
 function progressLine(row: Row): string {

@@ -61,9 +61,12 @@ export type ViolationKind =
   | 'handle-left'
   | 'stop-unclean'
   | 'engine-counters'
-  | 'worker-failed';
+  | 'worker-failed'
+  | 'tick-run-twice'
+  | 'fencing-order'
+  | 'scene-failed';
 
-/** A failed self-check. */
+/** A failed self-check. The replicas scene reports as strategy `'replicas'`. */
 export interface Violation {
   readonly strategy: string;
   readonly kind: ViolationKind;
@@ -169,4 +172,160 @@ export interface LabReport {
   readonly ok: boolean;
   /** Where the HTML report was written, or `null`. */
   readonly report: string | null;
+  /** The replicas scene: what it found, or why it did not run. */
+  readonly replicas: ReplicasReport;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The replicas scene: three replicas without a coordinator next to three through a store.
+
+/** The two groups of replicas: no coordinator (every replica runs every tick), or one through a store. */
+export type ReplicaGroup = 'naive' | 'coordinated';
+
+/** A store a coordinator can run on. */
+export type StoreKind = 'redis' | 'postgres';
+
+/** The store of one scene, and the namespace (Redis key prefix or PostgreSQL schema) of this lab run alone. */
+export interface StoreTarget {
+  readonly kind: StoreKind;
+  readonly url: string;
+  /** Redis: the key prefix; PostgreSQL: the schema. Dropped when the scene ends. */
+  readonly namespace: string;
+}
+
+/** What one replica process is told to do. */
+export interface ReplicaConfig {
+  readonly group: ReplicaGroup;
+  /** 1, 2 or 3. */
+  readonly replica: number;
+  /** The job's name: the same in every replica, so that they claim the same ticks. */
+  readonly jobName: string;
+  readonly intervalMs: number;
+  /** How long each run takes. */
+  readonly runMs: number;
+  /** The coordinated group's store; `null` for the naive group. */
+  readonly store: StoreTarget | null;
+}
+
+/** One run, as its replica reports it the moment it starts. */
+export interface ReplicaRun {
+  readonly group: ReplicaGroup;
+  readonly replica: number;
+  /** The tick's slot: its due time in epoch ms, the same in every replica. */
+  readonly slot: number;
+  /** The run's fencing token (`ctx.lease.token`), `null` without a coordinator. */
+  readonly token: number | null;
+}
+
+/** Messages from a replica to its parent. */
+export type ReplicaMessage =
+  | { readonly type: 'ready' }
+  | { readonly type: 'run'; readonly run: ReplicaRun }
+  | {
+      readonly type: 'done';
+      /** Ticks the replica did not run, by reason (`claimed-elsewhere`, `busy`, ...). */
+      readonly skipped: Readonly<Record<string, number>>;
+      readonly stopClean: boolean;
+    };
+
+/** Messages from the parent to a replica. */
+export type ReplicaCommand = { readonly type: 'stop' };
+
+/** Runs per tick over part of the scene. */
+export interface PerTickSpread {
+  /** Ticks in that part. */
+  readonly ticks: number;
+  readonly min: number;
+  readonly max: number;
+  readonly mean: number;
+}
+
+/** One tick of the scene's window. */
+export interface TickRuns {
+  /** The tick's due time, ms since the window started. */
+  readonly t: number;
+  /** Replicas that ran it (1-based; one entry per run). */
+  readonly replicas: readonly number[];
+}
+
+/** A fencing token handed out in the scene, in tick order. */
+export interface TokenPoint {
+  readonly t: number;
+  readonly token: number;
+  readonly replica: number;
+}
+
+/** Whether the fencing tokens of a group's runs increased from tick to tick. */
+export interface TokenCheck {
+  /** Runs with a token. */
+  readonly count: number;
+  /** Runs with no token (a coordinated run always has one). */
+  readonly missing: number;
+  readonly increasing: boolean;
+  /** The first tick whose token was not above the one before, in ms since the window started. */
+  readonly firstDecreaseAtMs: number | null;
+  readonly first: number | null;
+  readonly last: number | null;
+}
+
+/** What one group did over the scene's window. */
+export interface GroupFigures {
+  readonly group: ReplicaGroup;
+  readonly replicas: number;
+  /** Ticks due in the window. */
+  readonly ticks: number;
+  /** Runs of those ticks, all replicas together. */
+  readonly runs: number;
+  /** Ticks run more than once. */
+  readonly duplicateTicks: number;
+  /** Runs beyond one per tick. */
+  readonly extraRuns: number;
+  /** Ticks nobody ran. */
+  readonly missedTicks: number;
+  readonly beforeKill: PerTickSpread;
+  readonly afterKill: PerTickSpread;
+  /** Runs per replica, index 0 for replica 1. */
+  readonly runsByReplica: readonly number[];
+  /** `null` for a group without a coordinator. */
+  readonly tokens: TokenCheck | null;
+  readonly perTick: readonly TickRuns[];
+  readonly tokenPoints: readonly TokenPoint[];
+}
+
+/** What became of one replica process. */
+export interface ReplicaEnd {
+  readonly group: ReplicaGroup;
+  readonly replica: number;
+  /** Killed with SIGKILL midway, on purpose. */
+  readonly killed: boolean;
+  /** `null` when the replica ended as planned; else how it failed. */
+  readonly error: string | null;
+  readonly skipped: Readonly<Record<string, number>>;
+}
+
+/** The replicas scene in the report. */
+export interface ReplicasReport {
+  /** `ok` ran and kept its promise; `failed` ran and broke it (or could not finish); `skipped` no store answered; `off` not asked for. */
+  readonly status: 'ok' | 'failed' | 'skipped' | 'off';
+  /** One line: what the scene did, or why it did not run and how to make it run. */
+  readonly note: string;
+  /** The store, with any password masked; `null` when the scene did not run. */
+  readonly store: StoreTarget | null;
+  readonly replicasPerGroup: number;
+  readonly intervalMs: number;
+  readonly runMs: number;
+  /** The window in which ticks were counted. */
+  readonly durationMs: number;
+  /** When one replica of each group was killed, in ms since the window started. */
+  readonly killAtMs: number | null;
+  /** Which replica of each group was killed. */
+  readonly killedReplica: number | null;
+  /** `naive` then `coordinated`; empty when the scene did not run. */
+  readonly groups: readonly GroupFigures[];
+  readonly replicaEnds: readonly ReplicaEnd[];
+  /** What the figures show, in plain words. */
+  readonly findings: readonly string[];
+  readonly violations: readonly Violation[];
+  /** Whether this run's keys or schema were removed from the store afterwards. */
+  readonly cleanedUp: boolean | null;
 }

@@ -4,9 +4,9 @@
  * memory and handles over time for every strategy, the comparison table, and why each
  * strategy behaves as it does.
  */
-import type { LabReport, Sample, StrategyReport } from './protocol.js';
+import type { GroupFigures, LabReport, ReplicasReport, Sample, StrategyReport } from './protocol.js';
 import { STRATEGIES } from './strategies.js';
-import { TABLE_COLUMNS, selfCheck } from './report-table.js';
+import { REPLICA_COLUMNS, TABLE_COLUMNS, replicaCheck, replicasSetup, selfCheck } from './report-table.js';
 import { excessRatePerSecond, formatBytes, formatMs, plural } from './format.js';
 
 const MIB = 1024 * 1024;
@@ -31,7 +31,7 @@ export function renderHtmlReport(report: LabReport): string {
       title,
       unit,
       xMaxMs,
-      stopAtMs,
+      markers: stopAtMs > 0 ? [{ atMs: stopAtMs, label: 'stop' }] : [],
       format,
       series: ran.map((strategy) => ({
         name: strategy.name,
@@ -54,21 +54,22 @@ export function renderHtmlReport(report: LabReport): string {
 <p class="lead">The tick avalanche, reproduced, next to tickguard's three fixes, on the same simulated downstream.</p>
 ${setup(report)}
 ${verdict(report)}
-<section>
+<section id="over-time">
 <h2>Over time</h2>
 ${legend(report.strategies)}
 ${chart('Runs in flight', 'runs', (s) => s.inFlight, (v) => String(Math.round(v)))}
 ${chart('Memory: heap + external', 'MiB', (s) => (s.heapBytes + s.externalBytes) / MIB, (v) => String(Number(v.toFixed(1))))}
 ${chart('Active handles (process.getActiveResourcesInfo)', 'handles', (s) => s.handles, (v) => String(Math.round(v)))}
 </section>
-<section>
+<section id="comparison">
 <h2>Comparison</h2>
 ${table(report.strategies)}
 </section>
-<section>
+<section id="strategies">
 <h2>Why each strategy behaves as it does</h2>
 ${report.strategies.map(strategySection).join('\n')}
 </section>
+${replicasSection(report.replicas)}
 <footer>
 <p>tickguard ${escapeHtml(report.version)}, Node.js ${escapeHtml(report.node)} on ${escapeHtml(report.platform)}, started ${escapeHtml(report.startedAt)}, ${escapeHtml(formatMs(report.wallTimeMs))} in all.
 Reproduce with <code>${escapeHtml(commandLine(report))}</code>.</p>
@@ -93,7 +94,8 @@ function setup(report: LabReport): string {
 
 function verdict(report: LabReport): string {
   if (report.ok) {
-    return '<p class="verdict ok">Self-check passed: no tickguard strategy exceeded its maxConcurrency, started a run after stop, or left a timer behind. The naive strategies are expected to misbehave and are not checked.</p>';
+    const replicas = report.replicas.status === 'ok' ? ', and no coordinated replica ran a tick twice' : '';
+    return `<p class="verdict ok">Self-check passed: no tickguard strategy exceeded its maxConcurrency, started a run after stop, or left a timer behind${replicas}. The naive strategies are expected to misbehave and are not checked.</p>`;
   }
   const items = report.violations.map((v) => `<li><b>${escapeHtml(v.strategy)}</b> [${escapeHtml(v.kind)}]: ${escapeHtml(v.message)}</li>`).join('');
   return `<div class="verdict fail"><p>Self-check failed: ${plural(report.violations.length, 'violation')}.</p><ul>${items}</ul></div>`;
@@ -133,24 +135,201 @@ ${error}
 </article>`;
 }
 
+const GROUP_COLORS = { naive: '#d62728', coordinated: '#1f77b4' } as const;
+/** Dots of the fencing-token chart, by replica. */
+const REPLICA_COLORS = ['#1f77b4', '#2ca02c', '#9467bd'];
+
+/** The replicas scene: what it set up, its table, three charts and what they show; or why it did not run. */
+function replicasSection(scene: ReplicasReport): string {
+  const heading = '<h2>Replicas: each tick once across processes</h2>';
+  if (scene.status === 'off' || scene.status === 'skipped') {
+    return `<section id="replicas">\n${heading}\n<p class="small">${escapeHtml(scene.note)}</p>\n</section>`;
+  }
+  const [naive, coordinated] = scene.groups;
+  const verdictLine = scene.status === 'ok'
+    ? '<p class="verdict ok">The coordinated replicas kept their promise: no tick ran twice, and the fencing tokens rose strictly.</p>'
+    : `<div class="verdict fail"><p>The replicas scene failed: ${plural(scene.violations.length, 'violation')}.</p><ul>${scene.violations.map((v) => `<li>[${escapeHtml(v.kind)}] ${escapeHtml(v.message)}</li>`).join('')}</ul></div>`;
+  const markers = scene.killAtMs === null ? [] : [{ atMs: scene.killAtMs, label: `replica ${scene.killedReplica ?? ''} killed` }];
+  const charts = naive === undefined || coordinated === undefined ? '' : `
+<ul class="legend"><li><span class="swatch" style="background:${GROUP_COLORS.naive}"></span>naive: no coordinator</li><li><span class="swatch" style="background:${GROUP_COLORS.coordinated}"></span>coordinated through ${escapeHtml(storeName(scene))}</li></ul>
+${lineChart({
+    title: 'Runs per tick, all replicas of a group together',
+    unit: 'runs',
+    xMaxMs: scene.durationMs,
+    markers,
+    xLabel: 'tick due at',
+    format: (v) => String(Math.round(v * 10) / 10),
+    series: [naive, coordinated].map((group) => ({
+      name: group.group,
+      color: GROUP_COLORS[group.group],
+      points: group.perTick.map((tick) => [tick.t, tick.replicas.length] as const),
+    })),
+  })}
+${laneChart(scene, [naive, coordinated], markers)}
+${tokenChart(scene, coordinated, markers)}`;
+  const findings = scene.findings.map((finding) => `<li>${escapeHtml(finding)}</li>`).join('');
+  const error = naive === undefined ? `<pre class="error">${escapeHtml(scene.note)}</pre>` : '';
+  return `<section id="replicas">
+${heading}
+<p>${escapeHtml(replicasSetup(scene))} The naive group is what you get from deploying a service with a plain scheduler to three replicas; the coordinated group is the same service with a coordinator.</p>
+${verdictLine}
+${replicasTable(scene)}
+${charts}
+${findings === '' ? '' : `<ul>${findings}</ul>`}
+${error}
+<div class="pair">
+<article><h3><span class="swatch" style="background:${GROUP_COLORS.naive}"></span>naive <small>a plain scheduler in each replica</small> <span class="badge na">n/a</span></h3>
+<pre><code>${escapeHtml(`const scheduler = createScheduler();
+
+scheduler.add({
+  name: 'lab-replicas',
+  fixedRate: interval,
+  run: (ctx) => call(ctx.signal),
+});`)}</code></pre></article>
+<article><h3><span class="swatch" style="background:${GROUP_COLORS.coordinated}"></span>coordinated <small>the same, with a coordinator</small> ${coordinated === undefined ? '' : `<span class="badge ${replicaCheck(coordinated) === 'ok' ? 'ok' : 'fail'}">${replicaCheck(coordinated)}</span>`}</h3>
+<pre><code>${escapeHtml(coordinatorSnippet(scene))}</code></pre></article>
+</div>
+</section>`;
+}
+
+function storeName(scene: ReplicasReport): string {
+  return scene.store?.kind === 'postgres' ? 'PostgreSQL' : 'Redis';
+}
+
+function coordinatorSnippet(scene: ReplicasReport): string {
+  const coordinator = scene.store?.kind === 'postgres'
+    ? `postgresCoordinator({\n    pool: new pg.Pool({ connectionString: url }),\n  })`
+    : `redisCoordinator({ client: new Redis(url) })`;
+  return `const scheduler = createScheduler({
+  coordinator: ${coordinator},
+});
+scheduler.add({
+  name: 'lab-replicas',
+  fixedRate: interval,
+  coordination: 'per-tick',
+  run: (ctx) => call(ctx.signal, ctx.lease.token),
+});`;
+}
+
+function replicasTable(scene: ReplicasReport): string {
+  if (scene.groups.length === 0) return '';
+  const head = REPLICA_COLUMNS.map((column) => `<th class="${column.align}">${escapeHtml(column.header)}</th>`).join('');
+  const rows = scene.groups.map((group) => {
+    const cells = REPLICA_COLUMNS.map((column) => `<td class="${column.align}">${escapeHtml(column.cell(group, scene))}</td>`).join('');
+    return `<tr class="${group.group === 'naive' ? 'naive' : 'tickguard'}">${cells}</tr>`;
+  });
+  return `<table class="replicas"><thead><tr>${head}</tr></thead><tbody>${rows.join('')}</tbody></table>`;
+}
+
+/** One lane per replica, a dot per run at its tick: who ran what, and the lane that goes quiet at the kill. */
+function laneChart(scene: ReplicasReport, groups: readonly GroupFigures[], markers: readonly Marker[]): string {
+  const lanes = groups.flatMap((group) => Array.from({ length: group.replicas }, (_, i) => ({ group: group.group, replica: i + 1 })));
+  const margin = { left: 110, right: 16, top: 24, bottom: 34 };
+  const laneH = 22;
+  const height = margin.top + lanes.length * laneH + margin.bottom;
+  const plotW = W - margin.left - margin.right;
+  const xMax = Math.max(1, scene.durationMs);
+  const x = (t: number): number => margin.left + (t / xMax) * plotW;
+  const laneY = (group: string, replica: number): number =>
+    margin.top + (lanes.findIndex((lane) => lane.group === group && lane.replica === replica) + 0.5) * laneH;
+  const parts: string[] = [];
+  for (const lane of lanes) {
+    const y = laneY(lane.group, lane.replica).toFixed(1);
+    parts.push(`<line class="grid" x1="${margin.left}" x2="${W - margin.right}" y1="${y}" y2="${y}"/>`);
+    parts.push(`<text class="tick" x="${margin.left - 8}" y="${(Number(y) + 4).toFixed(1)}" text-anchor="end">${escapeHtml(`${lane.group} ${lane.replica}`)}</text>`);
+  }
+  const xStep = niceStep(xMax / 1_000, 8) * 1_000;
+  for (let t = 0; t <= xMax; t += xStep) {
+    parts.push(`<text class="tick" x="${x(t).toFixed(1)}" y="${height - margin.bottom + 16}" text-anchor="middle">${escapeHtml(formatMs(t))}</text>`);
+  }
+  // The label goes above the plot, where no lane's dots are.
+  for (const marker of markers) parts.push(markerSvg(x(marker.atMs), margin.top, height - margin.bottom, marker.label, margin.top - 8));
+  for (const group of groups) {
+    const dots = group.perTick.flatMap((tick) =>
+      tick.replicas.map((replica) => `<circle cx="${x(tick.t).toFixed(1)}" cy="${laneY(group.group, replica).toFixed(1)}" r="3"/>`),
+    );
+    parts.push(`<g class="runs ${group.group}" fill="${GROUP_COLORS[group.group]}"><title>${escapeHtml(`${group.group}: ${group.runs} runs`)}</title>${dots.join('')}</g>`);
+  }
+  return `<figure>
+<figcaption>Who ran each tick <small>(a dot per run, one lane per replica)</small></figcaption>
+<svg viewBox="0 0 ${W} ${height}" width="100%" role="img" aria-label="Who ran each tick">
+<rect class="plot" x="${margin.left}" y="${margin.top}" width="${plotW}" height="${height - margin.top - margin.bottom}"/>
+${parts.join('\n')}
+<text class="tick" x="${W - margin.right}" y="${height - 4}" text-anchor="end">tick due at</text>
+</svg>
+</figure>`;
+}
+
+/** The coordinated group's fencing tokens in tick order, above the first one, coloured by the replica that got each. */
+function tokenChart(scene: ReplicasReport, coordinated: GroupFigures, markers: readonly Marker[]): string {
+  const first = coordinated.tokenPoints[0]?.token ?? 0;
+  const legend = REPLICA_COLORS.slice(0, coordinated.replicas)
+    .map((color, i) => `<span class="swatch" style="background:${color}"></span>replica ${i + 1}`)
+    .join(' ');
+  return lineChart({
+    title: `Fencing tokens of the coordinated runs, in tick order (${scene.store?.kind ?? 'store'})`,
+    unit: 'token minus the first one',
+    caption: legend,
+    xMaxMs: scene.durationMs,
+    markers,
+    xLabel: 'tick due at',
+    format: compactNumber,
+    series: [{
+      name: 'fencing token',
+      color: '#777777',
+      points: coordinated.tokenPoints.map((point) => [point.t, point.token - first] as const),
+      pointColors: coordinated.tokenPoints.map((point) => REPLICA_COLORS[point.replica - 1] ?? '#555555'),
+    }],
+  });
+}
+
+/** `1234567` → `'1.2M'`: tokens drawn from a clock in µs are large. */
+function compactNumber(value: number): string {
+  const abs = Math.abs(value);
+  if (abs >= 1e9) return `${Number((value / 1e9).toFixed(1))}G`;
+  if (abs >= 1e6) return `${Number((value / 1e6).toFixed(1))}M`;
+  if (abs >= 1e4) return `${Number((value / 1e3).toFixed(1))}k`;
+  return String(Math.round(value));
+}
+
 function commandLine(report: LabReport): string {
   const c = report.config;
-  return `tickguard lab --duration ${formatMs(c.durationMs)} --interval ${formatMs(c.intervalMs)} --service-time ${formatMs(c.serviceTimeMs)} --capacity ${c.capacity}`;
+  const scene = report.replicas;
+  const replicas = scene.status === 'off'
+    ? ' --no-replicas'
+    : scene.store === null ? '' : ` --${scene.store.kind} ${scene.store.url}`;
+  return `tickguard lab --duration ${formatMs(c.durationMs)} --interval ${formatMs(c.intervalMs)} --service-time ${formatMs(c.serviceTimeMs)} --capacity ${c.capacity}${replicas}`;
 }
 
 interface Series {
   readonly name: string;
   readonly color: string;
   readonly points: readonly (readonly [number, number])[];
+  /** When given, a dot of this colour on each point. */
+  readonly pointColors?: readonly string[];
+}
+
+/** A dashed vertical line with a label: the stop, the kill. */
+interface Marker {
+  readonly atMs: number;
+  readonly label: string;
 }
 
 interface ChartOptions {
   readonly title: string;
   readonly unit: string;
+  /** Trusted HTML after the title (a legend). */
+  readonly caption?: string;
   readonly series: readonly Series[];
   readonly xMaxMs: number;
-  readonly stopAtMs: number;
+  readonly markers: readonly Marker[];
+  /** @default 'time since start' */
+  readonly xLabel?: string;
   readonly format: (value: number) => string;
+}
+
+function markerSvg(x: number, top: number, bottom: number, label: string, labelY = top + 10): string {
+  return `<line class="stop" x1="${x.toFixed(1)}" x2="${x.toFixed(1)}" y1="${top}" y2="${bottom}"/><text class="tick" x="${(x + 4).toFixed(1)}" y="${labelY}">${escapeHtml(label)}</text>`;
 }
 
 const W = 960;
@@ -176,23 +355,25 @@ function lineChart(options: ChartOptions): string {
   for (let t = 0; t <= options.xMaxMs; t += xStep) {
     grid.push(`<text class="tick" x="${x(t).toFixed(1)}" y="${H - M.bottom + 16}" text-anchor="middle">${escapeHtml(formatMs(t))}</text>`);
   }
-  const stop = options.stopAtMs > 0
-    ? `<line class="stop" x1="${x(options.stopAtMs).toFixed(1)}" x2="${x(options.stopAtMs).toFixed(1)}" y1="${M.top}" y2="${H - M.bottom}"/><text class="tick" x="${(x(options.stopAtMs) + 4).toFixed(1)}" y="${M.top + 10}">stop</text>`
-    : '';
+  const stop = options.markers.map((marker) => markerSvg(x(marker.atMs), M.top, H - M.bottom, marker.label)).join('');
   const lines = options.series
     .filter((series) => series.points.length > 0)
     .map((series) => {
       const points = series.points.map(([t, v]) => `${x(t).toFixed(1)},${y(v).toFixed(1)}`).join(' ');
-      return `<polyline fill="none" stroke="${series.color}" stroke-width="2" stroke-linejoin="round" points="${points}"><title>${escapeHtml(series.name)}</title></polyline>`;
+      const line = `<polyline fill="none" stroke="${series.color}" stroke-width="2" stroke-linejoin="round" points="${points}"><title>${escapeHtml(series.name)}</title></polyline>`;
+      const colors = series.pointColors;
+      if (colors === undefined) return line;
+      const dots = series.points.map(([t, v], i) => `<circle cx="${x(t).toFixed(1)}" cy="${y(v).toFixed(1)}" r="3" fill="${colors[i] ?? series.color}"/>`);
+      return `${line}<g class="dots">${dots.join('')}</g>`;
     });
   return `<figure>
-<figcaption>${escapeHtml(options.title)} <small>(${escapeHtml(options.unit)})</small></figcaption>
+<figcaption>${escapeHtml(options.title)} <small>(${escapeHtml(options.unit)})</small>${options.caption === undefined ? '' : ` <span class="caption">${options.caption}</span>`}</figcaption>
 <svg viewBox="0 0 ${W} ${H}" width="100%" role="img" aria-label="${escapeHtml(options.title)}">
 <rect class="plot" x="${M.left}" y="${M.top}" width="${plotW}" height="${plotH}"/>
 ${grid.join('\n')}
 ${stop}
 ${lines.join('\n')}
-<text class="tick" x="${W - M.right}" y="${H - 4}" text-anchor="end">time since start</text>
+<text class="tick" x="${W - M.right}" y="${H - 4}" text-anchor="end">${escapeHtml(options.xLabel ?? 'time since start')}</text>
 </svg>
 </figure>`;
 }
@@ -254,5 +435,8 @@ code { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; }
 .badge.na { background: #eee; color: #555; }
 .badge.fail { background: #ffebee; color: #b71c1c; }
 .small { font-size: 13px; color: #555; }
+.caption { font-weight: normal; font-size: 13px; margin-left: 12px; }
+.pair { display: grid; grid-template-columns: 1fr 1fr; gap: 0 18px; }
+.pair article { min-width: 0; }
 footer { margin-top: 30px; font-size: 13px; color: #666; }
 `;

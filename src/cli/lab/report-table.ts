@@ -2,8 +2,9 @@
  * The comparison table: one row per strategy, the same columns on the terminal and in the
  * HTML report, plus the findings and violations printed under it.
  */
-import type { LabReport, StrategyReport } from './protocol.js';
+import type { GroupFigures, LabReport, ReplicasReport, StrategyReport } from './protocol.js';
 import { formatBytes, formatMs, plural } from './format.js';
+import { formatSpread } from './replicas-count.js';
 
 /** A column of the comparison table. */
 export interface TableColumn {
@@ -49,18 +50,80 @@ export function selfCheck(strategy: StrategyReport): string {
   return strategy.violations.length === 0 ? 'ok' : 'FAIL';
 }
 
+/** A column of the replicas scene's table: one row per group. */
+export interface ReplicaColumn {
+  readonly header: string;
+  readonly align: 'left' | 'right';
+  cell(group: GroupFigures, scene: ReplicasReport): string;
+}
+
+/** The replicas scene's columns, in order. */
+export const REPLICA_COLUMNS: readonly ReplicaColumn[] = [
+  { header: 'replicas', align: 'left', cell: (g) => (g.group === 'naive' ? 'naive' : 'coordinated') },
+  { header: 'coordinator', align: 'left', cell: (g, scene) => (g.group === 'naive' ? 'none' : (scene.store?.kind ?? '-')) },
+  { header: 'ticks', align: 'right', cell: (g) => String(g.ticks) },
+  { header: 'runs', align: 'right', cell: (g) => String(g.runs) },
+  { header: 'runs/tick before kill', align: 'right', cell: (g) => formatSpread(g.beforeKill) },
+  { header: 'after kill', align: 'right', cell: (g) => formatSpread(g.afterKill) },
+  { header: 'duplicate ticks', align: 'right', cell: (g) => String(g.duplicateTicks) },
+  { header: 'missed ticks', align: 'right', cell: (g) => String(g.missedTicks) },
+  { header: 'fencing tokens', align: 'left', cell: (g) => tokensCell(g) },
+  { header: 'self-check', align: 'left', cell: (g) => (g.group === 'naive' ? 'n/a' : replicaCheck(g)) },
+];
+
+function tokensCell(group: GroupFigures): string {
+  const tokens = group.tokens;
+  if (tokens === null) return '-';
+  if (tokens.missing > 0) return `${tokens.missing} runs without one`;
+  return tokens.increasing ? `${tokens.count}, strictly increasing` : `NOT increasing at +${formatMs(tokens.firstDecreaseAtMs ?? 0)}`;
+}
+
+/** `ok` when the coordinated group ran no tick twice and its tokens rose; `FAIL` otherwise. */
+export function replicaCheck(group: GroupFigures): string {
+  const tokens = group.tokens;
+  const fenced = tokens !== null && tokens.increasing && tokens.missing === 0;
+  return group.duplicateTicks === 0 && fenced && group.runs > 0 ? 'ok' : 'FAIL';
+}
+
 /** The table as aligned plain text. */
 export function renderTextTable(strategies: readonly StrategyReport[]): string {
-  const rows = strategies.map((strategy) => TABLE_COLUMNS.map((column) => column.cell(strategy)));
-  const widths = TABLE_COLUMNS.map((column, i) => Math.max(column.header.length, ...rows.map((row) => row[i]!.length)));
+  return alignedTable(TABLE_COLUMNS, strategies.map((strategy) => TABLE_COLUMNS.map((column) => column.cell(strategy))));
+}
+
+/** The replicas scene's table as aligned plain text. */
+export function renderReplicasTable(scene: ReplicasReport): string {
+  return alignedTable(REPLICA_COLUMNS, scene.groups.map((group) => REPLICA_COLUMNS.map((column) => column.cell(group, scene))));
+}
+
+function alignedTable(columns: readonly { readonly header: string; readonly align: 'left' | 'right' }[], rows: readonly (readonly string[])[]): string {
+  const widths = columns.map((column, i) => Math.max(column.header.length, ...rows.map((row) => row[i]!.length)));
   const line = (cells: readonly string[]): string =>
     cells
-      .map((cell, i) => (TABLE_COLUMNS[i]!.align === 'right' ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!)))
+      .map((cell, i) => (columns[i]!.align === 'right' ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!)))
       .join('  ')
       .trimEnd();
-  const header = line(TABLE_COLUMNS.map((column) => column.header));
+  const header = line(columns.map((column) => column.header));
   const rule = widths.map((width) => '-'.repeat(width)).join('  ');
   return [header, rule, ...rows.map(line)].join('\n');
+}
+
+/** What the scene set up, in one sentence. */
+export function replicasSetup(scene: ReplicasReport): string {
+  const kill = scene.killAtMs === null ? '' : `; replica ${scene.killedReplica ?? '?'} of each group SIGKILLed at +${formatMs(scene.killAtMs)}`;
+  const where = scene.store === null ? '' : ` ${scene.store.kind === 'postgres' ? 'schema' : 'key prefix'} ${scene.store.namespace}`;
+  const cleanup = scene.cleanedUp === null ? '' : scene.cleanedUp ? ` This run's${where} was removed afterwards.` : ` This run's${where} could NOT be removed.`;
+  return `${plural(scene.replicasPerGroup, 'replica')} without a coordinator next to ${scene.replicasPerGroup} through ${scene.store?.kind === 'postgres' ? 'PostgreSQL' : 'Redis'} (${scene.store?.url ?? '-'}), each its own process running the same job: fixedRate ${formatMs(scene.intervalMs)}, ${formatMs(scene.runMs)} per run, ticks counted over ${formatMs(scene.durationMs)}${kill}.${cleanup}`;
+}
+
+/** The replicas scene in plain text: its setup, table and findings, or the one line saying why it did not run. */
+export function renderReplicasSummary(scene: ReplicasReport): string | null {
+  if (scene.status === 'off') return null;
+  if (scene.status === 'skipped') return scene.note;
+  const out = [`Replicas scene: ${replicasSetup(scene)}`, ''];
+  if (scene.groups.length > 0) out.push(renderReplicasTable(scene), '');
+  for (const finding of scene.findings) out.push(finding);
+  if (scene.violations.length > 0 && scene.groups.length === 0) out.push(scene.note);
+  return out.join('\n');
 }
 
 /** The table, then each strategy's findings, then the verdict of the self-check. */
@@ -73,9 +136,12 @@ export function renderSummary(report: LabReport): string {
     }
     out.push(`${strategy.name} (${strategy.scheme}): ${strategy.findings.join('; ')}`);
   }
+  const scene = renderReplicasSummary(report.replicas);
+  if (scene !== null) out.push('', scene);
   out.push('');
   if (report.ok) {
-    out.push('Self-check passed: no tickguard strategy exceeded its maxConcurrency, started a run after stop, or left a timer behind.');
+    const replicas = report.replicas.status === 'ok' ? ', and no coordinated replica ran a tick twice' : '';
+    out.push(`Self-check passed: no tickguard strategy exceeded its maxConcurrency, started a run after stop, or left a timer behind${replicas}.`);
   } else {
     out.push(`Self-check FAILED (${plural(report.violations.length, 'violation')}):`);
     for (const violation of report.violations) out.push(`  ${violation.strategy} [${violation.kind}]: ${violation.message}`);
