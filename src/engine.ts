@@ -8,6 +8,7 @@ import type { EventHub } from './events.js';
 import type { Logger } from './logger.js';
 import type { TickLoop } from './tick-loop.js';
 import type { Coordinator } from './coordination/contract.js';
+import type { CoordinatorCalls } from './coordination/calls.js';
 import type { Run } from './run/run.js';
 
 export interface Engine {
@@ -18,6 +19,8 @@ export interface Engine {
   readonly log: Logger;
   readonly coordinator: Coordinator | undefined;
   readonly claimTimeoutMs: number;
+  /** Calls to the coordinator still unanswered, which `stop()` and `remove()` wait for. */
+  readonly calls: CoordinatorCalls;
   /** What a coordinated tick does when its claim fails. */
   readonly onCoordinatorError: 'skip' | 'run';
   /** False once `stop()` was called: from then on no run starts. */

@@ -122,11 +122,17 @@ export class InvalidClaimResultError extends TickguardError {
 /** The reason of a claim's signal when the claim ran past its deadline (`claimTimeout`). */
 export class ClaimTimeoutError extends TickguardError {
   readonly tickId: string;
+  /** The claim's deadline: `claimTimeout`, or less when the lease it asks for would not last that long. */
   readonly timeoutMs: number;
-  constructor(tickId: string, timeoutMs: number) {
-    super('ERR_TICKGUARD_CLAIM_TIMEOUT', `The claim of tick ${JSON.stringify(tickId)} did not settle within ${timeoutMs}ms; the tick is skipped`);
+  /** When the answer came after the deadline (it reached the engine late, an event-loop stall say): how late. */
+  readonly answeredAfterMs: number | undefined;
+  constructor(tickId: string, timeoutMs: number, answeredAfterMs?: number) {
+    super('ERR_TICKGUARD_CLAIM_TIMEOUT', answeredAfterMs === undefined
+      ? `The claim of tick ${JSON.stringify(tickId)} did not settle within ${timeoutMs}ms; the tick is skipped`
+      : `The claim of tick ${JSON.stringify(tickId)} was answered after ${answeredAfterMs}ms, past its ${timeoutMs}ms deadline: the lease it won may have expired already, so the tick is skipped and the lease released`);
     this.tickId = tickId;
     this.timeoutMs = timeoutMs;
+    this.answeredAfterMs = answeredAfterMs;
   }
 }
 

@@ -23,13 +23,14 @@ import type { Engine } from './engine.js';
 import type { RunOutcome, TickReason, TickResult } from './events.js';
 import type { Logger } from './logger.js';
 import { levelEnabled } from './logger.js';
-import type { JobCounters, JobState, LastRun, PendingClaimView, TriggerResult } from './snapshot.js';
+import type { JobCounters, JobState, LastRun, TriggerResult } from './snapshot.js';
 import { Tick } from './tick.js';
 import { Run, type RunHost } from './run/run.js';
 import { bufferCapacity, onBusy } from './overlap.js';
 import { CoordinationStage, type StageHost } from './coordination/stage.js';
 import { WON_WITHOUT_LEASE, type ClaimVerdict } from './coordination/claim-result.js';
 import type { Lease } from './coordination/contract.js';
+import type { PendingClaim } from './coordination/pending-claim.js';
 import { JobRemovedError, SchedulerStoppedError, type AbortCause } from './errors.js';
 
 /** What an executor needs of its job. */
@@ -409,15 +410,15 @@ export class Executor implements RunHost {
    * Stop or remove: buffered ticks are dropped, pending claims abandoned (their ticks dropped
    * too), runs waiting to retry end with their last failure. Runs in flight go on.
    */
-  shutDown(reason: DropReason): { dropped: number; claims: PendingClaimView[] } {
+  shutDown(reason: DropReason): { dropped: number; claims: PendingClaim[] } {
     let dropped = this.dropBuffered(reason);
-    const abandoned = this.#stage?.abandonClaims(reason === 'removed' ? new JobRemovedError(this.#host.name, 'claim a tick') : new SchedulerStoppedError('claim a tick'));
-    for (const claim of abandoned?.claims ?? []) {
+    const claims = this.#stage?.abandonClaims(reason === 'removed' ? new JobRemovedError(this.#host.name, 'claim a tick') : new SchedulerStoppedError('claim a tick')) ?? [];
+    for (const claim of claims) {
       this.#endTick(claim.tick, 'dropped', reason);
       dropped += 1;
     }
     for (const run of this.runs()) run.endRetryWait();
-    return { dropped, claims: abandoned?.views ?? [] };
+    return { dropped, claims };
   }
 
   /** Aborts every run in flight. */
@@ -433,6 +434,10 @@ export class Executor implements RunHost {
   /** The scheduler is gone: stop renewing leases. */
   close(): void {
     this.#stage?.close();
+  }
+
+  leaseHolds(lease: Lease): boolean {
+    return this.#stage === undefined || this.#stage.holds(lease);
   }
 
   /** Coordination lost a lease: the runs holding it must stop. */

@@ -11,7 +11,7 @@ import { levelEnabled } from './logger.js';
 import type { JobUpdate, StopOptions } from './options/types.js';
 import { SCHEDULE_OPTION_KEYS, validateJobUpdate, type JobConfig, type JobContext } from './options/job.js';
 import { validateStopOptions } from './options/scheduler.js';
-import type { JobSnapshot, JobState, JobStats, PauseReason, PendingClaimView, StopReport, TriggerResult } from './snapshot.js';
+import type { JobSnapshot, JobState, JobStats, PauseReason, StopReport, TriggerResult } from './snapshot.js';
 import type { JobStateReason } from './events.js';
 import type { Lease } from './coordination/contract.js';
 import type { Run } from './run/run.js';
@@ -22,6 +22,7 @@ import { Ticker, type TickerHost } from './ticker.js';
 import { InvalidOptionError, JobDoneError, JobRemovedError } from './errors.js';
 import { describeValue } from './describe-value.js';
 import type { Drain } from './drain.js';
+import type { PendingClaim } from './coordination/pending-claim.js';
 
 /** A job, as `scheduler.add()` returns it. */
 export interface Job {
@@ -64,8 +65,11 @@ export interface JobOwner {
   readonly jobContext: JobContext;
   /** The job was removed: it leaves the registry (its runs still count until they settle). */
   detach(job: JobImpl): void;
-  /** A wait for `runs` to settle, not started yet; `onFinish` gets those still running at its end. */
-  drain(runs: readonly Run[], onFinish: (stillRunning: readonly Run[]) => void): Drain;
+  /**
+   * A wait for `runs` to settle, and for the coordinator calls of the job named `job`; not
+   * started yet. `onFinish` gets the runs still running at its end.
+   */
+  drain(job: string, runs: readonly Run[], onFinish: (stillRunning: readonly Run[]) => void): Drain;
   /** A removed job's last run settled: it holds nothing any more. */
   released(job: JobImpl): void;
 }
@@ -263,7 +267,7 @@ export class JobImpl implements ExecutorHost, TickerHost {
     this.#assertLive('remove');
     const { timeoutMs, abort } = validateStopOptions(options, true);
     const runs = this.executor.runs();
-    const drain = this.#owner.drain(runs, (stillRunning) => {
+    const drain = this.#owner.drain(this.name, runs, (stillRunning) => {
       if (stillRunning.length === 0) return;
       // Given up on: nothing of the removed job stays armed — its timers, nor its lease renewals
       // (a lease then expires on its own; the fencing token guards against the run left behind).
@@ -332,10 +336,14 @@ export class JobImpl implements ExecutorHost, TickerHost {
 
   // ─── scheduler stop ─────────────────────────────────────────────────────────────────
 
-  /** The scheduler stops: no more ticks; buffered and overdue ticks and pending claims are dropped. */
-  shutDown(): { dropped: number; claims: readonly PendingClaimView[] } {
+  /**
+   * The scheduler stops: no more ticks; buffered and overdue ticks and pending claims are dropped,
+   * and a leadership no run holds is given back (the stop's wait covers the release).
+   */
+  shutDown(): { dropped: number; claims: readonly PendingClaim[] } {
     const overdue = this.#ticker.shutDown('stopped');
     const { dropped, claims } = this.executor.shutDown('stopped');
+    if (this.executor.runCount === 0) this.executor.resign();
     return { dropped: overdue + dropped, claims };
   }
 

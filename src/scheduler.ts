@@ -26,6 +26,7 @@ import { JobImpl, type Job, type JobOwner } from './job.js';
 import type { Run } from './run/run.js';
 import { TickLoop } from './tick-loop.js';
 import { Drain } from './drain.js';
+import { CoordinatorCalls } from './coordination/calls.js';
 import { DuplicateJobError, InvalidOptionError, SchedulerStoppedError, toError } from './errors.js';
 import { describeValue } from './describe-value.js';
 import { closest } from './closest.js';
@@ -87,6 +88,10 @@ class SchedulerImpl implements Engine, JobOwner {
   /** Removed jobs whose runs are still in flight: stop() waits for them too. */
   readonly #retired = new Set<JobImpl>();
   readonly #drains = new Set<Drain>();
+  readonly calls = new CoordinatorCalls(() => {
+    if (this.#drains.size === 0) return;
+    for (const drain of [...this.#drains]) drain.callSettled();
+  });
   readonly #userLogger: boolean;
   #state: SchedulerState = 'running';
   #stopDrain: Drain | undefined;
@@ -201,7 +206,7 @@ class SchedulerImpl implements Engine, JobOwner {
     this.#state = 'stopping';
     const runs = this.#holders().flatMap((job) => job.executor.runs());
     // The drain exists before anything calls out: a stop() from a listener meanwhile joins it.
-    const drain = new Drain(this, runs, this.#selfWait('stop()'), (_report, stillRunning) => this.#stopped(stillRunning));
+    const drain = new Drain(this, runs, this.#selfWait('stop()'), () => this.calls.pending(), (_report, stillRunning) => this.#stopped(stillRunning));
     this.#stopDrain = drain;
     this.#drains.add(drain);
     for (const job of [...this.#jobs.values()]) {
@@ -240,9 +245,9 @@ class SchedulerImpl implements Engine, JobOwner {
     this.#retired.delete(job);
   }
 
-  drain(runs: readonly Run[], onFinish: (stillRunning: readonly Run[]) => void): Drain {
+  drain(job: string, runs: readonly Run[], onFinish: (stillRunning: readonly Run[]) => void): Drain {
     const self = this.bodyRun !== undefined && runs.includes(this.bodyRun) ? this.#selfWait('job.remove()') : undefined;
-    const drain = new Drain(this, runs, self, (_report, stillRunning) => {
+    const drain = new Drain(this, runs, self, () => this.calls.pending(job), (_report, stillRunning) => {
       this.#drains.delete(drain);
       onFinish(stillRunning);
     });

@@ -130,7 +130,10 @@ export interface SchedulerSnapshot {
 
 /** What `stop()` (and `job.remove()`) resolve with. */
 export interface StopReport {
-  /** Whether every in-flight run settled before the timeout. */
+  /**
+   * Whether every in-flight run settled, and the coordinator answered every call (lease releases,
+   * abandoned claims), before the timeout.
+   */
   readonly clean: boolean;
   /** Runs that settled while stopping. */
   readonly settled: number;
@@ -140,6 +143,11 @@ export interface StopReport {
   readonly droppedTicks: number;
   /** Claims that were pending at the coordinator and were aborted (their ticks are among `droppedTicks`). */
   readonly abortedClaims: readonly PendingClaimView[];
+  /**
+   * Calls to the coordinator (claims, renewals, releases) still unanswered at the timeout; `0`
+   * otherwise. A lease whose release did not get through expires on its own after its TTL.
+   */
+  readonly unansweredCalls: number;
   /** How long the stop (or remove) waited. */
   readonly durationMs: number;
 }

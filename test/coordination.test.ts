@@ -1,15 +1,15 @@
 /**
  * Coordination across replicas through the public API: several schedulers on one TestClock, each
  * with its own coordinator over one shared MemoryCoordinationStore (also on the TestClock), stand
- * for replicas sharing a store. Wrappers around the memory coordinator count claims and renewals
- * and inject failures (renewals refused or rejected, lost signals, claims that hang or throw).
+ * for replicas sharing a store. Wrappers around the memory coordinator (support/replicas-on-a-clock)
+ * count claims and renewals and inject failures (renewals refused or rejected, lost signals,
+ * claims that hang or throw).
  */
 import { describe, expect, it } from 'vitest';
 import {
   ClaimTimeoutError,
   CoordinatorUnavailableError,
   createMemoryCoordinator,
-  createScheduler,
   MemoryCoordinationStore,
   RunAbortedError,
   SchedulerStoppedError,
@@ -21,135 +21,11 @@ import {
   type Lease,
   type Logger,
   type RunContext,
-  type RunEndEvent,
   type RunOutcome,
-  type Scheduler,
-  type TickEvent,
+  type StopReport,
 } from '../src/index.js';
 import { T0 } from './helpers.js';
-
-const iso = (offsetMs: number): string => new Date(T0 + offsetMs).toISOString();
-const idOf = (job: string, offsetMs: number): string => `${job}@${iso(offsetMs)}`;
-
-/** One replica: a scheduler on the shared clock, its events recorded with the virtual time they came at. */
-interface Replica {
-  readonly scheduler: Scheduler;
-  readonly ticks: (TickEvent & { at: number })[];
-  readonly ends: RunEndEvent[];
-}
-
-function replica(clock: TestClock, coordinator: Coordinator, extra: { claimTimeout?: string; logger?: Logger } = {}): Replica {
-  const scheduler = createScheduler({ clock, coordinator, ...extra });
-  const ticks: (TickEvent & { at: number })[] = [];
-  const ends: RunEndEvent[] = [];
-  scheduler.on('tick', (e) => ticks.push({ ...e, at: clock.now() - T0 }));
-  scheduler.on('run:end', (e) => ends.push(e));
-  return { scheduler, ticks, ends };
-}
-
-/** What the wrapper does to a lease's renew(): pass it through, refuse it, or fail as an unreachable store would. */
-type RenewMode = 'pass' | 'false' | 'reject';
-
-/**
- * Wraps a coordinator: records every claim, every renew() (when, and what it answered) and every
- * release(); `renewMode`, `partitioned` and `lost` are switched by the test to inject failures.
- */
-class Spy implements Coordinator {
-  readonly claims: ClaimRequest[] = [];
-  readonly renewals: { token: number; at: number; answer: boolean | 'rejected' }[] = [];
-  readonly releases: { token: number; outcome: RunOutcome | 'not-run' }[] = [];
-  renewMode: RenewMode = 'pass';
-  /** The store cannot be reached from this replica: claims throw, renewals and releases reject. */
-  partitioned = false;
-  /** When set, leases granted from now on carry this signal as `lost` instead of the store's. */
-  lost: AbortSignal | undefined;
-  /** Leases carry no `lost` signal, as from a store that cannot push (Redis, PostgreSQL). */
-  withoutLost = false;
-  /** The store answers at once, but the answer takes this long to arrive (a slow network). */
-  answerDelayMs = 0;
-  readonly #inner: Coordinator;
-  readonly #clock: TestClock;
-
-  constructor(inner: Coordinator, clock: TestClock) {
-    this.#inner = inner;
-    this.#clock = clock;
-  }
-
-  /** Answer synchronously, as the memory coordinator itself does (the inner one must too). */
-  sync = false;
-
-  claim(request: ClaimRequest, options: ClaimOptions): ClaimResult | Promise<ClaimResult> {
-    this.claims.push(request);
-    if (!this.sync) return this.#claimAsync(request, options);
-    if (this.partitioned) throw new CoordinatorUnavailableError('store unreachable');
-    const result = this.#inner.claim(request, options);
-    if (result instanceof Promise) throw new Error('Spy: the inner coordinator answered asynchronously');
-    return this.#wrapResult(result);
-  }
-
-  async #claimAsync(request: ClaimRequest, options: ClaimOptions): Promise<ClaimResult> {
-    if (this.partitioned) throw new CoordinatorUnavailableError('store unreachable');
-    const result = await this.#inner.claim(request, options);
-    if (this.answerDelayMs > 0) await this.#clock.sleep(this.answerDelayMs);
-    return this.#wrapResult(result);
-  }
-
-  #wrapResult(result: ClaimResult): ClaimResult {
-    return typeof result === 'object' && result !== null ? this.#wrap(result) : result;
-  }
-
-  #wrap(inner: Lease): Lease {
-    const lost = this.withoutLost ? undefined : (this.lost ?? inner.lost);
-    return {
-      token: inner.token,
-      get expiresAt() {
-        return inner.expiresAt;
-      },
-      ...(lost === undefined ? {} : { lost }),
-      renew: async () => {
-        const at = this.#clock.now() - T0;
-        if (this.partitioned || this.renewMode === 'reject') {
-          this.renewals.push({ token: inner.token, at, answer: 'rejected' });
-          throw new CoordinatorUnavailableError('store unreachable');
-        }
-        const answer = this.renewMode === 'false' ? false : await inner.renew();
-        this.renewals.push({ token: inner.token, at, answer });
-        return answer;
-      },
-      release: async (outcome) => {
-        this.releases.push({ token: inner.token, outcome });
-        if (this.partitioned) throw new CoordinatorUnavailableError('store unreachable');
-        await inner.release(outcome);
-      },
-    };
-  }
-}
-
-/** A task that records its context and sleeps `ms` on the clock, settling promptly when its signal aborts. */
-function sleeper(clock: TestClock, ms: number, seen: RunContext[]): (ctx: RunContext) => Promise<void> {
-  return async (ctx) => {
-    seen.push(ctx);
-    try {
-      await clock.sleep(ms, ctx.signal);
-    } catch {
-      // aborted: end at once, as a well-behaved task does
-    }
-  };
-}
-
-function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void } {
-  let resolve!: (value: T) => void;
-  const promise = new Promise<T>((r) => {
-    resolve = r;
-  });
-  return { promise, resolve };
-}
-
-async function stopAll(clock: TestClock, replicas: readonly Replica[]): Promise<void> {
-  const stopping = Promise.all(replicas.map((r) => r.scheduler.stop({ abort: true })));
-  await clock.advance(60_000);
-  await stopping;
-}
+import { deferred, idOf, replica, sleeper, Spy, stopAll, type Replica } from './support/replicas-on-a-clock.js';
 
 describe('per-tick coordination: each tick runs once across replicas', () => {
   it.each([2, 3])('%i replicas on one store: each of 20 ticks runs exactly once, the others skip it as claimed-elsewhere', async (count) => {
@@ -641,7 +517,7 @@ describe('claims that hang, time out or fail', () => {
     await stopAll(clock, [r]);
   });
 
-  it('stop() with a claim pending aborts its signal, reports it, and releases the lease it wins later (not-run)', async () => {
+  it('stop() with a claim pending aborts its signal, reports it, waits for its answer and releases the lease it won (not-run) before resolving', async () => {
     const clock = new TestClock(T0);
     const store = new MemoryCoordinationStore(clock);
     const memory = createMemoryCoordinator({ store });
@@ -659,30 +535,49 @@ describe('claims that hang, time out or fail', () => {
     await clock.advance(1_400);
     expect(sent?.options.signal.aborted).toBe(false);
 
-    const report = await r.scheduler.stop();
-
+    let report: StopReport | undefined;
+    const stopping = r.scheduler.stop().then((value) => (report = value));
     expect(sent!.options.signal.aborted).toBe(true);
     expect(sent!.options.signal.reason).toBeInstanceOf(SchedulerStoppedError);
+    expect(r.ticks.map((t) => [t.tickId, t.result, t.reason])).toEqual([[idOf('pending', 1_000), 'dropped', 'stopped']]);
+    await clock.advance(300);
+    expect(report).toBeUndefined(); // the answer may still bring a lease to give back
+
+    // The store granted the claim after all (it did not look at the signal): the lease must go back
+    // before stop() resolves, while the app's client to the store is still open.
+    const granted = await memory.claim(sent!.request, { signal: new AbortController().signal, ttlMs: sent!.options.ttlMs });
+    expect(store.size.leases).toBe(1);
+    const releases: (RunOutcome | 'not-run')[] = [];
+    const lease = granted as Lease;
+    answer.resolve({ token: lease.token, expiresAt: lease.expiresAt, renew: () => lease.renew(), release: (outcome) => { releases.push(outcome); return lease.release(outcome); } });
+    await stopping;
+    expect(releases).toEqual(['not-run']);
+    expect(store.size.leases).toBe(0);
     expect(report).toEqual({
       clean: true,
       settled: 0,
       stillRunning: [],
       droppedTicks: 1,
       abortedClaims: [{ job: 'pending', tickId: idOf('pending', 1_000), scheduledAt: new Date(T0 + 1_000), pendingForMs: 400 }],
-      durationMs: 0,
+      unansweredCalls: 0,
+      durationMs: 300,
     });
-    expect(r.ticks.map((t) => [t.tickId, t.result, t.reason])).toEqual([[idOf('pending', 1_000), 'dropped', 'stopped']]);
-
-    // The store granted the claim after all (it did not look at the signal): the lease must go back.
-    const granted = await memory.claim(sent!.request, { signal: new AbortController().signal, ttlMs: sent!.options.ttlMs });
-    expect(store.size.leases).toBe(1);
-    const releases: (RunOutcome | 'not-run')[] = [];
-    const lease = granted as Lease;
-    answer.resolve({ token: lease.token, expiresAt: lease.expiresAt, renew: () => lease.renew(), release: (outcome) => { releases.push(outcome); return lease.release(outcome); } });
-    await clock.flush();
-    expect(releases).toEqual(['not-run']);
-    expect(store.size.leases).toBe(0);
     expect(runs).toBe(0);
+    expect(clock.pendingTimers).toBe(0);
+  });
+
+  it('an abandoned claim that never answers is waited for until its claimTimeout only; stop() then resolves clean and leaves nothing armed', async () => {
+    const clock = new TestClock(T0);
+    const r = replica(clock, { claim: () => new Promise<ClaimResult>(() => {}) }, { claimTimeout: '2s' });
+    r.scheduler.add({ name: 'hung', fixedRate: '1s', run: () => {} });
+    await clock.advance(1_500); // the 1 s claim has been out 500 ms
+    let report: StopReport | undefined;
+    const stopping = r.scheduler.stop({ timeout: '10s' }).then((value) => (report = value));
+    await clock.advance(1_499);
+    expect(report).toBeUndefined();
+    await clock.advance(1);
+    await stopping;
+    expect(report).toMatchObject({ clean: true, unansweredCalls: 0, durationMs: 1_500, droppedTicks: 1 });
     expect(clock.pendingTimers).toBe(0);
   });
 });

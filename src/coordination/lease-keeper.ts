@@ -22,9 +22,15 @@ export type LeaseReport = (lease: Lease, result: 'renewed' | 'renewal-failed' | 
 /** The margin before expiry is a tenth of the TTL, but never more than this. */
 const MAX_MARGIN_MS = 1_000;
 
+/** How long before a lease of `ttlMs` would expire at the store it is no longer trusted here. */
+export function leaseMarginMs(ttlMs: number): number {
+  return Math.min(ttlMs / 10, MAX_MARGIN_MS);
+}
+
 export class LeaseKeeper extends QueueEntry {
   readonly lease: Lease;
   readonly #engine: Engine;
+  readonly #job: string;
   readonly #ttlMs: number;
   readonly #onLost: (why: string) => void;
   readonly #report: LeaseReport;
@@ -41,14 +47,15 @@ export class LeaseKeeper extends QueueEntry {
    * @param sentAt when the claim that won the lease was sent (monotonic); `NaN`: now.
    * @param report told of each renewal, failed renewal and loss (for events and metrics).
    */
-  constructor(engine: Engine, lease: Lease, ttlMs: number, sentAt: number, onLost: (why: string) => void, report: LeaseReport) {
+  constructor(engine: Engine, job: string, lease: Lease, ttlMs: number, sentAt: number, onLost: (why: string) => void, report: LeaseReport) {
     super();
     this.#engine = engine;
+    this.#job = job;
     this.lease = lease;
     this.#ttlMs = ttlMs;
     this.#onLost = onLost;
     this.#report = report;
-    this.#marginMs = Math.min(ttlMs / 10, MAX_MARGIN_MS);
+    this.#marginMs = leaseMarginMs(ttlMs);
     this.#validUntil = (Number.isNaN(sentAt) ? engine.clock.now() : sentAt) + ttlMs - this.#marginMs;
   }
 
@@ -75,6 +82,18 @@ export class LeaseKeeper extends QueueEntry {
     return this.#stopped;
   }
 
+  /**
+   * Whether the lease can still be trusted at `now`, checked before something starts under it: after
+   * an event-loop stall the start may come before this keeper's own deadline fires. A lease past its
+   * deadline is declared lost here and then.
+   */
+  holds(now: number): boolean {
+    if (this.#stopped) return false;
+    if (now < this.#validUntil) return true;
+    this.#lose(`no renewal succeeded within the lease's ${this.#ttlMs} ms`);
+    return false;
+  }
+
   /** Renewal is due, or (while one is in flight) the lease's deadline came. */
   fire(now: number): void {
     if (this.#stopped) return;
@@ -98,7 +117,7 @@ export class LeaseKeeper extends QueueEntry {
     } catch (error) {
       renewal = Promise.reject(error);
     }
-    renewal.then(
+    const handled = renewal.then(
       (held) => {
         this.#renewing = false;
         if (this.#stopped) return;
@@ -118,6 +137,7 @@ export class LeaseKeeper extends QueueEntry {
         this.#scheduleRenewal(this.#engine.clock.now());
       },
     );
+    this.#engine.calls.track(this.#job, handled);
   }
 
   #scheduleRenewal(now: number): void {

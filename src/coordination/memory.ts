@@ -33,16 +33,18 @@ export class MemoryCoordinationStore {
 
   /** Tick records and leases currently held (expired ones are forgotten lazily). */
   get size(): { ticks: number; leases: number } {
-    this.#sweep(this.clock.now());
+    const now = this.clock.now();
+    for (const [key, until] of this.#ticks) if (until <= now) this.#ticks.delete(key);
+    for (const [job, held] of this.#leases) if (held.expiresAt <= now) this.#expire(job, held);
     return { ticks: this.#ticks.size, leases: this.#leases.size };
   }
 
   /** Claims as the contract says: a tick record and, for exclusive claims, the job's lease (with a fresh id per grant). */
   claim(request: ClaimRequest, ttlMs: number): { token: number; expiresAt: number; id: number | undefined; lost: AbortSignal | undefined } | null {
     const now = this.clock.now();
-    this.#sweep(now);
+    this.#forgetOldTicks(now);
     const tickKey = request.slot === null ? undefined : `${request.jobName}@${request.slot}`;
-    if (tickKey !== undefined && this.#ticks.has(tickKey)) return null;
+    if (tickKey !== undefined && (this.#ticks.get(tickKey) ?? -Infinity) > now) return null;
     let held: HeldLease | undefined;
     if (request.mode === 'exclusive') {
       const current = this.#leases.get(request.jobName);
@@ -51,7 +53,10 @@ export class MemoryCoordinationStore {
       held = { id: ++this.#leaseIds, token: this.#nextFence(request.jobName), expiresAt: now + ttlMs, lost: new AbortController() };
       this.#leases.set(request.jobName, held);
     }
-    if (tickKey !== undefined) this.#ticks.set(tickKey, now + ttlMs);
+    if (tickKey !== undefined) {
+      this.#ticks.delete(tickKey); // an expired record of the same slot: written anew, at the end of the order
+      this.#ticks.set(tickKey, now + ttlMs);
+    }
     const token = held?.token ?? this.#nextFence(request.jobName);
     return { token, expiresAt: now + ttlMs, id: held?.id, lost: held?.lost.signal };
   }
@@ -83,14 +88,21 @@ export class MemoryCoordinationStore {
     return token;
   }
 
-  #sweep(now: number): void {
-    for (const [key, until] of this.#ticks) if (until <= now) this.#ticks.delete(key);
-    for (const [job, held] of this.#leases) {
-      if (held.expiresAt <= now) {
-        this.#leases.delete(job);
-        held.lost.abort(new Error('the lease expired'));
-      }
+  /**
+   * Forgets expired tick records from the oldest on, stopping at the first live one: records are
+   * kept in the order they were written, so each claim does a little work, not a scan of them all
+   * (a record with a longer TTL holds back those behind it until it expires; a lookup checks expiry).
+   */
+  #forgetOldTicks(now: number): void {
+    for (const [key, until] of this.#ticks) {
+      if (until > now) return;
+      this.#ticks.delete(key);
     }
+  }
+
+  #expire(job: string, held: HeldLease): void {
+    this.#leases.delete(job);
+    held.lost.abort(new Error('the lease expired'));
   }
 }
 

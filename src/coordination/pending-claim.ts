@@ -12,6 +12,7 @@ import type { PendingClaimView } from '../snapshot.js';
 import type { ClaimRequest, Lease } from './contract.js';
 import { failureOf, verdictOf, type ClaimVerdict } from './claim-result.js';
 import { PROMISE_THEN, thenOf } from '../thenable.js';
+import { leaseMarginMs } from './lease-keeper.js';
 
 /** Receives a claim's verdict, once. */
 export type ClaimSettled = (claim: PendingClaim, verdict: ClaimVerdict) => void;
@@ -21,9 +22,11 @@ export class PendingClaim extends QueueEntry {
   readonly #engine: Engine;
   readonly #controller = new AbortController();
   readonly #settled: ClaimSettled;
-  readonly #timeoutMs: number;
+  #timeoutMs: number;
   #startedAt = 0;
   #done = false;
+  /** Ends the count of this claim among the coordinator calls stop() and remove() wait for. */
+  #endCall: (() => void) | undefined;
 
   constructor(engine: Engine, tick: Tick, settled: ClaimSettled) {
     super();
@@ -33,9 +36,13 @@ export class PendingClaim extends QueueEntry {
     this.#timeoutMs = engine.claimTimeoutMs;
   }
 
-  /** Sends the claim; the verdict may arrive synchronously. */
+  /**
+   * Sends the claim; the verdict may arrive synchronously. Its deadline is `claimTimeout`, or
+   * sooner the instant the lease asked for (`ttlMs`, counted from now) could no longer be trusted.
+   */
   send(request: ClaimRequest, ttlMs: number): void {
     const engine = this.#engine;
+    this.#timeoutMs = Math.min(this.#timeoutMs, ttlMs - leaseMarginMs(ttlMs));
     this.#startedAt = engine.clock.now();
     engine.loop.schedule(this, this.#startedAt + this.#timeoutMs);
     let answer: unknown;
@@ -49,7 +56,7 @@ export class PendingClaim extends QueueEntry {
     try {
       then = thenOf(answer);
       if (then === PROMISE_THEN) {
-        PROMISE_THEN.call(answer, (value: unknown) => this.#answered(value), (error: unknown) => this.#failed(error));
+        this.#await(PROMISE_THEN.call(answer, (value: unknown) => this.#answered(value), (error: unknown) => this.#failed(error)));
         return;
       }
     } catch (error) {
@@ -57,25 +64,50 @@ export class PendingClaim extends QueueEntry {
       return;
     }
     if (then !== undefined) {
-      Promise.resolve(answer as PromiseLike<unknown>).then((value: unknown) => this.#answered(value), (error: unknown) => this.#failed(error));
+      this.#await(Promise.resolve(answer as PromiseLike<unknown>).then((value: unknown) => this.#answered(value), (error: unknown) => this.#failed(error)));
     } else {
       this.#answered(answer);
     }
   }
 
-  /** The deadline passed: the claim's signal aborts and the tick is skipped. */
+  /**
+   * The answer is awaited: stop() and remove() wait for it too (and for the release it may lead
+   * to), until it comes or the claim's deadline passes.
+   */
+  #await(handled: Promise<unknown>): void {
+    if (this.#done) return; // abandoned from inside claim() itself, its deadline already cancelled
+    const end = this.#engine.calls.begin(this.tick.jobName);
+    this.#endCall = end;
+    handled.then(end, end);
+  }
+
+  /**
+   * The deadline passed: the claim's signal aborts and the tick is skipped; an abandoned claim is
+   * no longer waited for. An answer after this is still honoured: a lease it brings is released.
+   */
   fire(): void {
+    this.#endCall?.();
+    if (this.#done) return;
     const error = new ClaimTimeoutError(this.tick.tickId, this.#timeoutMs);
     this.#controller.abort(error);
     this.#settle({ won: false, reason: 'claim-timeout', error });
   }
 
-  /** The scheduler stops or the job is removed: the claim's signal aborts; no verdict is delivered. */
+  /**
+   * The scheduler stops or the job is removed: the claim's signal aborts; no verdict is delivered.
+   * Its deadline stays armed: until then, or until the answer comes, the stop or remove waits for it.
+   */
   abandon(reason: Error): void {
     if (this.#done) return;
     this.#done = true;
-    this.#engine.loop.cancel(this);
     this.#controller.abort(reason);
+    if (this.#endCall === undefined) this.#engine.loop.cancel(this);
+  }
+
+  /** The stop or remove is over: an abandoned claim is no longer waited for, and leaves nothing armed. */
+  forget(): void {
+    this.#engine.loop.cancel(this);
+    this.#endCall?.();
   }
 
   describe(now: number): PendingClaimView {
@@ -84,15 +116,23 @@ export class PendingClaim extends QueueEntry {
 
   #answered(value: unknown): void {
     const verdict = verdictOf(value, this.#startedAt);
+    const late = this.#engine.clock.now() - this.#startedAt;
+    if (!this.#done && late >= this.#timeoutMs && verdict.won) {
+      // The answer reached us past the deadline (the event loop stalled, and ran this before the
+      // deadline entry): the store may already have let the lease go to another replica.
+      this.#settle({ won: false, reason: 'claim-timeout', error: new ClaimTimeoutError(this.tick.tickId, this.#timeoutMs, late) });
+    }
     if (this.#done) {
-      if (verdict.won && verdict.lease !== undefined) releaseLease(this.#engine, verdict.lease, 'not-run');
+      this.#engine.loop.cancel(this);
+      if (verdict.won && verdict.lease !== undefined) releaseLease(this.#engine, this.tick.jobName, verdict.lease, 'not-run');
       return;
     }
     this.#settle(verdict);
   }
 
   #failed(error: unknown): void {
-    if (!this.#done) this.#settle(failureOf(error));
+    if (this.#done) this.#engine.loop.cancel(this);
+    else this.#settle(failureOf(error));
   }
 
   #settle(verdict: ClaimVerdict): void {
@@ -103,12 +143,24 @@ export class PendingClaim extends QueueEntry {
   }
 }
 
-/** Releases `lease` with `outcome`, containing whatever the coordinator throws or rejects with. */
-export function releaseLease(engine: Engine, lease: Lease, outcome: Parameters<Lease['release']>[0]): void {
+/**
+ * Releases `lease` of `job` with `outcome`, containing whatever the coordinator throws or rejects
+ * with; an asynchronous release is awaited by stop() and remove().
+ */
+export function releaseLease(engine: Engine, job: string, lease: Lease, outcome: Parameters<Lease['release']>[0]): void {
   const report = (error: unknown): void => engine.contained(error, 'lease.release() failed; the lease will expire on its own', { token: lease.token });
+  let released: unknown;
   try {
-    Promise.resolve(lease.release(outcome)).catch(report);
+    released = lease.release(outcome);
   } catch (error) {
     report(error);
+    return;
   }
+  try {
+    if (thenOf(released) === undefined) return;
+  } catch (error) {
+    report(error);
+    return;
+  }
+  engine.calls.track(job, Promise.resolve(released as PromiseLike<unknown>).catch(report));
 }

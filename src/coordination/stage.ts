@@ -18,7 +18,6 @@ import type { Tick } from '../tick.js';
 import type { Run } from '../run/run.js';
 import type { RunOutcome } from '../events.js';
 import type { JobConfig } from '../options/job.js';
-import type { PendingClaimView } from '../snapshot.js';
 import type { ClaimRequest, Lease } from './contract.js';
 import type { ClaimVerdict } from './claim-result.js';
 import { LeaseKeeper } from './lease-keeper.js';
@@ -71,7 +70,8 @@ export class CoordinationStage {
     const host = this.#host;
     const leadership = this.#leadership();
     const leader = this.#leader;
-    if (leadership && leader !== undefined && !leader.stopped) {
+    // A leader's lease is checked first: after an event-loop stall the chain's tick can come before the keeper's deadline.
+    if (leadership && leader !== undefined && leader.holds(host.engine.clock.now())) {
       this.#onVerdict(tick, { won: true, lease: leader.lease, sentAt: NaN }, NaN);
       return;
     }
@@ -101,7 +101,7 @@ export class CoordinationStage {
     const lease = run.heldLease;
     if (lease === undefined || this.#host.config.policy.coordination !== 'exclusive' || this.#leader?.lease === lease) return;
     const engine = this.#host.engine;
-    const keeper = new LeaseKeeper(engine, lease, this.#host.config.policy.leaseTtlMs, sentAt, (why) => {
+    const keeper = new LeaseKeeper(engine, this.#host.name, lease, this.#host.config.policy.leaseTtlMs, sentAt, (why) => {
       if (this.#runKeeper === keeper) this.#runKeeper = undefined;
       this.#host.leaseLost(lease, why);
     }, this.#report);
@@ -117,20 +117,31 @@ export class CoordinationStage {
     }
   }
 
+  /**
+   * Whether `lease` (held by a run about to start another attempt) can still be trusted now; one
+   * that ran out while the event loop stalled is declared lost, which aborts the runs holding it.
+   * A per-tick lease is not kept alive, and holds for as long as its run.
+   */
+  holds(lease: Lease): boolean {
+    const keeper = this.#runKeeper?.lease === lease ? this.#runKeeper : this.#leader?.lease === lease ? this.#leader : undefined;
+    return keeper === undefined || keeper.holds(this.#host.engine.clock.now());
+  }
+
   /** A run ended with `outcome`: its lease is given back (a leader keeps the job's lease). */
   runEnded(run: Run, outcome: RunOutcome): void {
     const lease = run.heldLease;
     if (lease === undefined) return;
     if (this.#leader?.lease === lease) {
-      // Leadership outlives runs, unless an update made the job something else than a fixedDelay leader.
-      if (!this.#leadership()) this.resign();
+      // Leadership outlives runs, unless an update made the job something else than a fixedDelay
+      // leader, or the scheduler is stopping (its wait covers the release).
+      if (!this.#leadership() || !this.#host.engine.accepting) this.resign();
       return;
     }
     if (this.#runKeeper?.lease === lease) {
       this.#runKeeper.stop();
       this.#runKeeper = undefined;
     }
-    releaseLease(this.#host.engine, lease, outcome);
+    releaseLease(this.#host.engine, this.#host.name, lease, outcome);
   }
 
   /**
@@ -148,16 +159,15 @@ export class CoordinationStage {
 
   /** A won lease will not be used (the tick may not start after all); a leader keeps its own. */
   unused(lease: Lease): void {
-    if (this.#leader?.lease !== lease) releaseLease(this.#host.engine, lease, 'not-run');
+    if (this.#leader?.lease !== lease) releaseLease(this.#host.engine, this.#host.name, lease, 'not-run');
   }
 
-  /** Stop or remove: pending claims are abandoned (their signals abort). Returns them, for the report. */
-  abandonClaims(reason: Error): { claims: PendingClaim[]; views: PendingClaimView[] } {
-    const now = this.#host.engine.clock.now();
+  /** Stop or remove: pending claims are abandoned (their signals abort). Returns them, for the drain. */
+  abandonClaims(reason: Error): PendingClaim[] {
     const claims = [...this.#pending];
     this.#pending.clear();
     for (const claim of claims) claim.abandon(reason);
-    return { claims, views: claims.map((claim) => claim.describe(now)) };
+    return claims;
   }
 
   /** Gives up leadership: nothing of this job runs here any more. */
@@ -166,7 +176,7 @@ export class CoordinationStage {
     if (leader === undefined) return;
     this.#leader = undefined;
     leader.stop();
-    releaseLease(this.#host.engine, leader.lease, 'not-run');
+    releaseLease(this.#host.engine, this.#host.name, leader.lease, 'not-run');
   }
 
   /** The scheduler is gone: stop renewing anything (leases of runs still going expire on their own). */
@@ -178,7 +188,7 @@ export class CoordinationStage {
 
   #lead(lease: Lease, claimedAt: number): void {
     const engine = this.#host.engine;
-    const keeper = new LeaseKeeper(engine, lease, this.#host.config.policy.leaseTtlMs, claimedAt, (why) => {
+    const keeper = new LeaseKeeper(engine, this.#host.name, lease, this.#host.config.policy.leaseTtlMs, claimedAt, (why) => {
       if (this.#leader === keeper) this.#leader = undefined;
       this.#host.leaseLost(lease, why);
     }, this.#report);

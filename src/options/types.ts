@@ -130,7 +130,11 @@ export interface SchedulerOptions {
   readonly unref?: boolean;
   /** Claims each tick across replicas just before it starts (see {@link Coordinator}). @default none: every tick runs here */
   readonly coordinator?: Coordinator;
-  /** How long a claim may take before its signal aborts and the tick is skipped (`'claim-timeout'`). @default '5s' (`DEFAULTS.claimTimeoutMs`) */
+  /**
+   * How long a claim may take before its signal aborts and the tick is skipped (`'claim-timeout'`).
+   * A job whose `leaseTtl` is shorter gives its claims less: the TTL less a tenth (at most 1 s), since a
+   * lease heard of later may already be another replica's. @default '5s' (`DEFAULTS.claimTimeoutMs`)
+   */
   readonly claimTimeout?: Duration;
   /**
    * What a coordinated tick does when its claim fails — the store unreachable, the claim timed out

@@ -39,6 +39,8 @@ export interface RunHost {
   logger(): Logger;
   /** The run ended: its outcome, its last error, and when (monotonic). */
   runEnded(run: Run, outcome: RunOutcome, error: Error | undefined, endedAt: number): void;
+  /** Whether `lease` can still be trusted before a retry starts under it (a lost one aborts the run). */
+  leaseHolds(lease: Lease): boolean;
 }
 
 // Flags of a run, in one small integer.
@@ -214,6 +216,9 @@ export class Run implements AttemptSource, TaskTarget, BackoffTarget {
   // ─── attempts ───────────────────────────────────────────────────────────────────────
 
   #beginAttempt(now: number): void {
+    // A retry after an event-loop stall may come due before the lease keeper's deadline does.
+    const lease = this.#lease;
+    if (lease !== undefined && this.#attempt > 0) this.#host.leaseHolds(lease);
     if (this.#refusesToStart()) return;
     if (this.#extras !== undefined) {
       this.#extras.pendingFailure = undefined;
