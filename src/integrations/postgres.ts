@@ -158,6 +158,11 @@ export function postgresCoordinator(options: PostgresCoordinatorOptions): Postgr
     }
   };
 
+  /**
+   * Releases in flight, by job: the next claim of a job waits for this replica's own release, which
+   * may travel on another pooled connection and would otherwise reach the job's row after it.
+   */
+  const releasing = new Map<string, Promise<unknown>>();
   let migrated: Promise<void> | undefined;
   const migrate = (): Promise<void> => {
     migrated ??= query(`BEGIN; SELECT pg_advisory_xact_lock(hashtext('tickguard-migrate')); ${postgresMigrationSql(schema)} COMMIT;`, []).then(
@@ -181,6 +186,9 @@ export function postgresCoordinator(options: PostgresCoordinatorOptions): Postgr
     async claim(request: ClaimRequest, { signal, ttlMs }: ClaimOptions): Promise<Lease | null> {
       if (signal.aborted) return null;
       await migrate();
+      const released = releasing.get(request.jobName);
+      if (released !== undefined) await released;
+      if (signal.aborted) return null;
       const owner = randomUUID();
       const exclusive = request.mode === 'exclusive';
       const sentAt = Date.now();
@@ -191,7 +199,7 @@ export function postgresCoordinator(options: PostgresCoordinatorOptions): Postgr
       const row = result.rows[0] as { token: string; now_ms: number } | undefined;
       if (row === undefined) return null;
       skew.observe(row.now_ms, sentAt, receivedAt);
-      return postgresLease({ query, s, job: request.jobName, owner, exclusive, token: Number(row.token), expiresAtMs: sentAt + ttlMs, ttlMs, skew });
+      return postgresLease({ query, s, job: request.jobName, owner, exclusive, token: Number(row.token), expiresAtMs: sentAt + ttlMs, ttlMs, skew, releasing });
     },
   };
 }
@@ -206,9 +214,10 @@ interface LeaseParts {
   readonly expiresAtMs: number;
   readonly ttlMs: number;
   readonly skew: SkewMonitor;
+  readonly releasing: Map<string, Promise<unknown>>;
 }
 
-function postgresLease({ query, s, job, owner, exclusive, token, expiresAtMs, ttlMs, skew }: LeaseParts): Lease {
+function postgresLease({ query, s, job, owner, exclusive, token, expiresAtMs, ttlMs, skew, releasing }: LeaseParts): Lease {
   const lost = new AbortController();
   let expiresAt = new Date(expiresAtMs);
   let released = false;
@@ -241,7 +250,14 @@ function postgresLease({ query, s, job, owner, exclusive, token, expiresAtMs, tt
       if (released) return;
       released = true;
       // A tick row stays: it must outlive the run. Only the exclusive lease is given back.
-      if (exclusive) await query(`UPDATE ${s}.tickguard_jobs SET lease_owner = NULL, lease_expires = NULL WHERE job = $1 AND lease_owner = $2`, [job, owner]);
+      if (!exclusive) return;
+      const done = query(`UPDATE ${s}.tickguard_jobs SET lease_owner = NULL, lease_expires = NULL WHERE job = $1 AND lease_owner = $2`, [job, owner]);
+      const settled = done.then(() => undefined, () => undefined);
+      releasing.set(job, settled);
+      void settled.then(() => {
+        if (releasing.get(job) === settled) releasing.delete(job);
+      });
+      await done;
     },
   };
 }

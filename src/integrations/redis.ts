@@ -8,12 +8,20 @@
  * | `<prefix>{<job>}:tick:<slot>` | the replica that claimed the tick | the claim's `ttlMs` plus the skew bound: it outlives the run, so a late replica cannot win the tick again |
  * | `<prefix>{<job>}:lease` | the owner id of the exclusive lease | `ttlMs`, extended by `renew()`; deleted by `release()` of its owner only |
  * | `<prefix>{<job>}:fence` | the job's last fencing token | forever |
+ * | `<prefix>{<job>}:epoch` | an id written when the job's records are first seen missing | forever |
  *
  * Every claim is one Lua script: the tick record (`SET NX` semantics), the lease and the fencing
  * token are taken together or not at all, and time comes from Redis `TIME`, not the client.
  * Fencing tokens are `max(last + 1, TIME in ms × 1000)`: they increase per job across the
  * cluster, and keep increasing after a Redis restart that lost the data (the clock does not go
  * back), as long as a job is claimed fewer than 1000 times per millisecond.
+ *
+ * ioredis re-sends a command whose reply a dropped connection lost. A claim re-sent to the same
+ * data gets the answer it had (the tick record names its owner and token), so the tick is not
+ * lost; a claim re-sent after Redis lost its data (a restart without persistence) must not win a
+ * tick that already ran: every claim carries the job's epoch as its replica last saw it, and one
+ * whose epoch is gone is refused (`not-claimed`, logged). After such a loss each replica's first
+ * claim of each job is refused that way, once.
  *
  * The coordinator fails closed: when the client is not connected, or a command fails, the claim
  * throws a {@link CoordinatorUnavailableError} (the tick is skipped with reason
@@ -44,30 +52,48 @@ export interface RedisCoordinatorOptions {
 
 /** A coordinator on Redis, with what it measured. */
 export interface RedisCoordinator extends Coordinator {
-  claim(tick: ClaimRequest, options: ClaimOptions): Promise<Lease | null>;
+  claim(tick: ClaimRequest, options: ClaimOptions): Promise<Lease | false | null>;
   status(): CoordinatorStatus;
 }
 
 const OPTION_KEYS = ['client', 'prefix', 'skewBound'] as const;
 
 /**
- * KEYS: tick (or '' without a slot), lease, fence. ARGV: mode, owner, ttlMs, retentionMs.
- * Returns nil when another replica holds the tick or the lease, else { token, TIME in ms }.
+ * KEYS: tick (or '' without a slot), lease, fence, epoch. ARGV: mode, owner, ttlMs, retentionMs,
+ * the job's epoch as this replica last saw it ('' when it has not yet).
+ * Returns { verdict, token, TIME in ms, epoch }: verdict 'won' (token set), 'held' (another
+ * replica holds the tick or the lease) or 'epoch' (the store lost the job's records since this
+ * replica last saw them: refused, since the claim may have been sent before the loss).
  */
 const CLAIM = `
 local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local ticked = KEYS[1] ~= ''
-if ticked and redis.call('EXISTS', KEYS[1]) == 1 then return nil end
-if ARGV[1] == 'exclusive' then
-  if redis.call('EXISTS', KEYS[2]) == 1 then return nil end
-  redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3])
+local now = string.format('%.0f', tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000))
+local epoch = redis.call('GET', KEYS[4])
+if not epoch then
+  epoch = ARGV[2]
+  redis.call('SET', KEYS[4], epoch)
 end
-if ticked then redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[4]) end
+if ARGV[5] ~= '' and ARGV[5] ~= epoch then return { 'epoch', '', now, epoch } end
+local ticked = KEYS[1] ~= ''
+local exclusive = ARGV[1] == 'exclusive'
+local tick = ticked and redis.call('GET', KEYS[1])
+local lease = exclusive and redis.call('GET', KEYS[2])
+-- The same claim again (ioredis re-sends a command whose reply a dropped connection lost): the same answer.
+if ticked and tick then
+  local owner, token = string.match(tick, '^(%S+) (%S+)$')
+  if owner == ARGV[2] and (not exclusive or lease == ARGV[2]) then return { 'won', token, now, epoch } end
+  return { 'held', '', now, epoch }
+end
+if lease then
+  if lease == ARGV[2] and not ticked then return { 'won', redis.call('GET', KEYS[3]), now, epoch } end
+  return { 'held', '', now, epoch }
+end
+if exclusive then redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3]) end
 local last = tonumber(redis.call('GET', KEYS[3]) or '0')
-local token = math.max(last + 1, now * 1000)
-redis.call('SET', KEYS[3], string.format('%.0f', token))
-return { string.format('%.0f', token), string.format('%.0f', now) }
+local token = string.format('%.0f', math.max(last + 1, tonumber(now) * 1000))
+if ticked then redis.call('SET', KEYS[1], ARGV[2] .. ' ' .. token, 'PX', ARGV[4]) end
+redis.call('SET', KEYS[3], token)
+return { 'won', token, now, epoch }
 `;
 
 /** KEYS: lease. ARGV: owner, ttlMs. Returns TIME in ms when the owner still holds it and it was extended, else 0. */
@@ -114,7 +140,10 @@ export function redisCoordinator(options: RedisCoordinatorOptions): RedisCoordin
   if (typeof prefix !== 'string') throw new InvalidOptionError('prefix', prefix, `Expected \`prefix\` to be a string, got ${describeValue(prefix)}`);
   const skewBoundMs = raw.skewBound === undefined ? 1_000 : parseDuration(raw.skewBound, 'skewBound', 'non-negative');
   const skew = new SkewMonitor('redis', skewBoundMs);
-  const keys = (job: string) => ({ base: `${prefix}{${job}}`, lease: `${prefix}{${job}}:lease`, fence: `${prefix}{${job}}:fence` });
+  const keys = (job: string) => ({ base: `${prefix}{${job}}`, lease: `${prefix}{${job}}:lease`, fence: `${prefix}{${job}}:fence`, epoch: `${prefix}{${job}}:epoch` });
+  /** Each job's epoch as last seen: a claim carries it, so that one sent before the store lost the job's records is refused. */
+  const epochs = new Map<string, string>();
+  let log: CoordinatorContext['log'] | undefined;
 
   const run = async (which: Script, keyList: readonly string[], args: readonly (string | number)[]): Promise<unknown> => {
     if (client.status !== 'ready') {
@@ -138,23 +167,31 @@ export function redisCoordinator(options: RedisCoordinatorOptions): RedisCoordin
 
   return {
     attach(context: CoordinatorContext): void {
+      log = context.log;
       skew.attach(context);
     },
     status(): CoordinatorStatus {
       return skew.status();
     },
-    async claim(request: ClaimRequest, { signal, ttlMs }: ClaimOptions): Promise<Lease | null> {
+    async claim(request: ClaimRequest, { signal, ttlMs }: ClaimOptions): Promise<Lease | false | null> {
       if (signal.aborted) return null;
-      const { base, lease: leaseKey, fence } = keys(request.jobName);
+      const job = request.jobName;
+      const { base, lease: leaseKey, fence, epoch: epochKey } = keys(job);
       const owner = randomUUID();
       const sentAt = Date.now();
       const tickKey = request.slot === null ? '' : `${base}:tick:${request.slot}`;
-      const answer = await run(SCRIPTS.claim, [tickKey, leaseKey, fence], [request.mode, owner, Math.ceil(ttlMs), Math.ceil(ttlMs + skewBoundMs)]);
+      const known = epochs.get(job) ?? '';
+      const answer = await run(SCRIPTS.claim, [tickKey, leaseKey, fence, epochKey], [request.mode, owner, Math.ceil(ttlMs), Math.ceil(ttlMs + skewBoundMs), known]);
       const receivedAt = Date.now();
-      if (answer === null) return null;
-      const [token, storeNow] = (answer as [string, string]).map(Number) as [number, number];
-      skew.observe(storeNow, sentAt, receivedAt);
-      return redisLease(run, leaseKey, owner, request.mode === 'exclusive', token, sentAt + ttlMs, ttlMs, skew);
+      const [verdict, token, storeNow, epoch] = answer as [string, string, string, string];
+      skew.observe(Number(storeNow), sentAt, receivedAt);
+      epochs.set(job, epoch);
+      if (verdict === 'epoch') {
+        log?.warn({ job, tickId: request.tickId }, "Redis lost this job's records (a restart without persistence, a flush, an eviction) since this replica last claimed it; this claim may have been sent before and is refused — the next one goes through");
+        return false;
+      }
+      if (verdict !== 'won') return null;
+      return redisLease(run, leaseKey, owner, request.mode === 'exclusive', Number(token), sentAt + ttlMs, ttlMs, skew);
     },
   };
 }

@@ -41,6 +41,31 @@ describe.skipIf(!available)('tickguard/postgres', () => {
     expect(coordinator.status()).toMatchObject({ store: 'postgres', reachable: true, skewExceeded: false });
   });
 
+  it("a replica's next claim of a job waits for its own release still in flight, so a lone exclusive job never finds its own lease (claimed-elsewhere)", async () => {
+    // The release's connection comes late (a busy pool): without ordering, the next claim, on
+    // another connection, would reach the job's row first and find the lease still held.
+    let slowConnects = 0;
+    class SlowPool extends pg.Pool {
+      override connect(): Promise<pg.PoolClient> {
+        if (slowConnects > 0) {
+          slowConnects -= 1;
+          return new Promise((resolve, reject) => setTimeout(() => super.connect().then(resolve, reject), 150));
+        }
+        return super.connect();
+      }
+    }
+    const slow = new SlowPool({ connectionString: POSTGRES_URL, max: 4 });
+    pools.push(slow);
+    const coordinator = postgresCoordinator({ pool: slow, schema });
+    const claim = (slot: number) => coordinator.claim(request('ordered', slot, 'exclusive'), { signal: new AbortController().signal, ttlMs: 30_000 });
+    for (let slot = 1; slot <= 3; slot += 1) {
+      const lease = await claim(slot);
+      expect(lease, `slot ${slot}`).not.toBeNull();
+      slowConnects = 1;
+      void lease!.release('success'); // as the engine does: the next tick does not wait for it
+    }
+  });
+
   it('exports its migration SQL, idempotent', async () => {
     const shared = pool();
     const sql = postgresMigrationSql(`${schema}_m`);
