@@ -27,6 +27,8 @@ const JOB = 'replicated';
 /** Slots due this close to the stop are not expected: their claims may be cut off by it. */
 const STOP_MARGIN_MS = 300;
 const TEST_TIMEOUT_MS = 60_000;
+/** How long the steady scenarios run: a hundred ticks. */
+const STEADY_MS = 10_000;
 
 interface TrialOptions {
   readonly scenario: string;
@@ -239,9 +241,20 @@ export function replicaScenarios(driver: StoreDriver): void {
   it('1. steady: 3 replicas, per-tick, every tick runs once', { timeout: TEST_TIMEOUT_MS }, async () => {
     const trial = new Trial(driver, { scenario: 'steady', mode: 'per-tick', runMs: 20 }, cleanup);
     await trial.ready();
-    await sleep(5_000);
+    await sleep(STEADY_MS);
     const stoppedAt = await stopReplicas(trial.replicas);
     checkPerTick(store, 'steady', trial, stoppedAt);
+  });
+
+  it('1b. steady, exclusive, runs (150 ms) longer than the period: no two runs overlap across the replicas, tokens increase', { timeout: TEST_TIMEOUT_MS }, async () => {
+    const ttlMs = 1_000;
+    const trial = new Trial(driver, { scenario: 'steady-exclusive', mode: 'exclusive', runMs: 150, leaseTtlMs: ttlMs }, cleanup);
+    await trial.ready();
+    await sleep(STEADY_MS);
+    await stopReplicas(trial.replicas);
+    const { runs } = checkExclusive(store, 'steady-exclusive', trial, ttlMs, {});
+    // A run spans two slots, so about every other tick runs; far fewer would mean ticks lost to the lease.
+    expect(runs.length).toBeGreaterThan(STEADY_MS / PERIOD_MS / 4);
   });
 
   it('2. SIGKILL of the replica holding an exclusive run: another takes over after the TTL, nothing runs twice or stays locked', { timeout: TEST_TIMEOUT_MS }, async () => {
