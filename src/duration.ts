@@ -4,12 +4,30 @@ import { LIMITS } from './options/defaults.js';
 
 /**
  * A span of time: milliseconds as a number, or a string of a number and a unit,
- * such as `'250ms'`, `'10s'`, `'1.5m'`, `'1h'`, `'1d'`. Units may be combined: `'1m30s'`.
+ * such as `'250ms'`, `'10s'`, `'1.5m'`, `'1h'`, `'1d'`. Units may be combined: `'1m30s'`,
+ * `'1m 30s'`, `'1h30m15s'`. A string the parser would refuse (`'10 seconds'`) does not compile;
+ * a string known only at run time (an environment variable) goes through {@link isDuration}
+ * first. JavaScript callers get the same check at run time: an {@link InvalidDurationError}.
  */
-export type Duration = number | `${number}${DurationUnit}` | (string & {});
+export type Duration = number | DurationString;
 
 /** Units accepted in duration strings. */
 export type DurationUnit = 'ms' | 's' | 'm' | 'h' | 'd';
+
+/** One number and its unit: `'250ms'`, `'1.5m'`. */
+export type DurationPart = `${number}${DurationUnit}`;
+
+/**
+ * The duration strings the types accept: a number of milliseconds (`'250'`), one part, or up to
+ * three parts (two may be separated by a space). The parser takes any number of parts; longer
+ * ones are rare enough to be written as milliseconds.
+ */
+export type DurationString =
+  | `${number}`
+  | DurationPart
+  | `${DurationPart}${DurationPart}`
+  | `${DurationPart} ${DurationPart}`
+  | `${DurationPart}${DurationPart}${DurationPart}`;
 
 const UNIT_MS: Record<DurationUnit, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 const WHOLE = /^(?:\d+(?:\.\d+)?(?:ms|s|m|h|d)\s*)+$/;
@@ -66,6 +84,22 @@ function toMilliseconds(value: unknown): number | undefined {
     total += Number(match[1]) * UNIT_MS[match[2] as DurationUnit];
   }
   return total;
+}
+
+/**
+ * Whether `value` is a duration the parser accepts: a finite number >= 0, or a string such as
+ * `'10s'`. Narrows a string from configuration to {@link Duration}.
+ *
+ * @example
+ * ```ts
+ * const every = process.env.REFRESH_EVERY ?? '10s';
+ * if (!isDuration(every)) throw new Error(`REFRESH_EVERY: not a duration: ${every}`);
+ * scheduler.add({ name: 'refresh', fixedRate: every, run });
+ * ```
+ */
+export function isDuration(value: unknown): value is Duration {
+  const ms = toMilliseconds(value);
+  return ms !== undefined && Number.isFinite(ms) && ms >= 0 && ms <= LIMITS.maxDurationMs;
 }
 
 /** Formats milliseconds compactly for messages and snapshots: `1500` → `'1.5s'`. */

@@ -10,21 +10,20 @@ import { catchRejection } from './thenable.js';
 /** What became of a tick. */
 export type TickResult = 'started' | 'buffered' | 'skipped' | 'dropped' | 'missed';
 
-/** Why a tick was skipped or dropped. */
-export type TickReason =
-  | 'busy'
-  | 'paused'
-  | 'not-claimed'
-  | 'claimed-elsewhere'
-  | 'claim-failed'
-  | 'claim-timeout'
-  | 'coordinator-unavailable'
-  | 'buffer-full'
-  | 'replaced'
-  | 'stopped'
-  | 'removed'
-  | 'done'
-  | 'stalled';
+/** Why a claim sent to the coordinator did not win the tick. */
+export type ClaimRefusalReason = 'not-claimed' | 'claimed-elsewhere' | 'claim-failed' | 'claim-timeout' | 'coordinator-unavailable';
+
+/** Why a tick was skipped: its job was busy, paused or done, or its claim did not win. */
+export type SkipReason = 'busy' | 'paused' | 'done' | ClaimRefusalReason;
+
+/** Why a tick was dropped: the buffer overflowed or was replaced, the job is done, or it stopped. */
+export type DropReason = 'buffer-full' | 'replaced' | 'done' | 'stopped' | 'removed';
+
+/** Why ticks were missed: the event loop (or the wall clock) jumped past them. */
+export type MissReason = 'stalled';
+
+/** Why a tick did not start: a skip, drop or miss reason. */
+export type TickReason = SkipReason | DropReason | MissReason;
 
 /** How a run ended. */
 export type RunOutcome = 'success' | 'error' | 'timeout' | 'aborted';
@@ -45,14 +44,49 @@ interface TickEventBase extends JobEventBase {
   readonly manual: boolean;
 }
 
-/** A tick's fate. `missed` events — and `dropped` ones for ticks overdue at stop or remove — stand for `count` ticks at once. */
-export interface TickEvent extends TickEventBase {
-  readonly result: TickResult;
-  /** Why the tick did not start: set for `skipped`, `dropped` and `missed`. */
-  readonly reason?: TickReason;
-  /** How many ticks this event stands for (more than 1 only for `missed` and overdue `dropped` ticks). */
+/** A tick whose run started, or that waits in the buffer for a slot (a `started` or `dropped` event follows). */
+export interface TickStartedEvent extends TickEventBase {
+  readonly result: 'started' | 'buffered';
+  readonly reason?: never;
+  readonly count: 1;
+}
+
+/** A tick that did not run and was counted as skipped. */
+export interface TickSkippedEvent extends TickEventBase {
+  readonly result: 'skipped';
+  readonly reason: SkipReason;
+  readonly count: 1;
+}
+
+/** Ticks discarded: one from the buffer, or (`stopped`, `removed`) `count` ticks overdue at stop or remove. */
+export interface TickDroppedEvent extends TickEventBase {
+  readonly result: 'dropped';
+  readonly reason: DropReason;
+  /** How many ticks this event stands for: more than 1 only for ticks overdue at stop or remove. */
   readonly count: number;
 }
+
+/** `count` ticks overtaken by a stall, from `scheduledAt` on. */
+export interface TickMissedEvent extends TickEventBase {
+  readonly result: 'missed';
+  readonly reason: MissReason;
+  /** How many ticks this event stands for. */
+  readonly count: number;
+}
+
+/**
+ * A tick's fate, discriminated by `result`: `skipped`, `dropped` and `missed` carry their
+ * `reason`; `missed` events — and `dropped` ones for ticks overdue at stop or remove — stand
+ * for `count` ticks at once.
+ *
+ * @example
+ * ```ts
+ * scheduler.on('tick', (e) => {
+ *   if (e.result === 'skipped') console.warn(`${e.tickId} skipped: ${e.reason}`); // e.reason: SkipReason
+ * });
+ * ```
+ */
+export type TickEvent = TickStartedEvent | TickSkippedEvent | TickDroppedEvent | TickMissedEvent;
 
 /** An attempt started. */
 export interface RunStartEvent extends TickEventBase {
@@ -66,23 +100,64 @@ export interface RunStartEvent extends TickEventBase {
   readonly leaseToken?: number;
 }
 
-/** A run ended, retries included. */
-export interface RunEndEvent extends TickEventBase {
-  readonly outcome: RunOutcome;
-  /** Attempts made. */
+interface RunEndEventBase extends TickEventBase {
+  /** Attempts made (0 when the run was aborted before its task was called). */
   readonly attempts: number;
   readonly startedAt: Date;
   readonly endedAt: Date;
   /** From the first attempt's start to the end, backoff included. */
   readonly durationMs: number;
   readonly latenessMs: number;
-  /** The last attempt's error, for outcomes other than `success`. */
-  readonly error?: Error;
-  /** Who aborted the run, for `aborted` and `timeout`. */
-  readonly abortCause?: AbortCause;
   /** The fencing token of the lease the run held, when the job is coordinated. */
   readonly leaseToken?: number;
 }
+
+/** A run whose last attempt succeeded. */
+export interface RunSucceededEvent extends RunEndEventBase {
+  readonly outcome: 'success';
+  readonly error?: never;
+  readonly abortCause?: never;
+}
+
+/** A run whose last attempt threw or rejected. */
+export interface RunFailedEvent extends RunEndEventBase {
+  readonly outcome: 'error';
+  /** The last attempt's error. */
+  readonly error: Error;
+  /** Set when the run ended while waiting for a retry that could no longer start: the scheduler stopped, the job was removed, or its lease was lost. */
+  readonly abortCause?: Extract<AbortCause, 'stop' | 'remove' | 'lease-lost'>;
+}
+
+/** A run whose last attempt ran past its `timeout`. */
+export interface RunTimedOutEvent extends RunEndEventBase {
+  readonly outcome: 'timeout';
+  /** A {@link RunTimeoutError}, or what the task threw once its signal aborted. */
+  readonly error: Error;
+  /** `'timeout'`, or who ended the run while it waited for a retry (stop, remove, a lost lease). */
+  readonly abortCause: Exclude<AbortCause, 'cancel-other'>;
+}
+
+/** A run whose signal was aborted by someone other than its timeout. */
+export interface RunAbortedEvent extends RunEndEventBase {
+  readonly outcome: 'aborted';
+  /** A {@link RunAbortedError}, or what the task threw once its signal aborted. */
+  readonly error: Error;
+  /** Who aborted the run. */
+  readonly abortCause: Exclude<AbortCause, 'timeout'>;
+}
+
+/**
+ * A run ended, retries included; discriminated by `outcome`: `error`, `timeout` and `aborted`
+ * carry the `error`, `timeout` and `aborted` their `abortCause`.
+ *
+ * @example
+ * ```ts
+ * scheduler.on('run:end', (e) => {
+ *   if (e.outcome === 'aborted') console.warn(`${e.tickId} aborted by ${e.abortCause}: ${e.error.message}`);
+ * });
+ * ```
+ */
+export type RunEndEvent = RunSucceededEvent | RunFailedEvent | RunTimedOutEvent | RunAbortedEvent;
 
 /** An attempt failed and another one follows after `delayMs`. */
 export interface RunRetryEvent extends TickEventBase {
@@ -99,24 +174,48 @@ export interface RunStuckEvent extends TickEventBase {
 }
 
 /** What became of a claim sent to the coordinator. */
-export type ClaimEventResult = 'won' | Extract<TickReason, 'claimed-elsewhere' | 'not-claimed' | 'claim-failed' | 'claim-timeout' | 'coordinator-unavailable'>;
+export type ClaimEventResult = 'won' | ClaimRefusalReason;
 
-/** A coordinator answered a claim (or did not, in time). */
-export interface ClaimEvent extends TickEventBase {
-  readonly result: ClaimEventResult;
-  /** The lease's fencing token, when the claim won one. */
-  readonly token?: number;
+interface ClaimEventBase extends TickEventBase {
   /** From sending the claim to its verdict. */
   readonly durationMs: number;
 }
 
-/** A lease the job holds was renewed, could not be renewed (retried), or was lost. */
-export interface LeaseEvent extends JobEventBase {
-  readonly token: number;
-  readonly result: 'renewed' | 'renewal-failed' | 'lost';
-  /** Why it failed or was lost. */
-  readonly why?: string;
+/** A claim that won the tick. */
+export interface ClaimWonEvent extends ClaimEventBase {
+  readonly result: 'won';
+  /** The lease's fencing token (absent when a boolean-returning coordinator answered `true`). */
+  readonly token?: number;
 }
+
+/** A claim that did not win the tick: the tick is skipped with this reason. */
+export interface ClaimRefusedEvent extends ClaimEventBase {
+  readonly result: ClaimRefusalReason;
+  readonly token?: never;
+}
+
+/** A coordinator answered a claim (or did not, in time); discriminated by `result`. */
+export type ClaimEvent = ClaimWonEvent | ClaimRefusedEvent;
+
+interface LeaseEventBase extends JobEventBase {
+  readonly token: number;
+}
+
+/** A lease the job holds was renewed. */
+export interface LeaseRenewedEvent extends LeaseEventBase {
+  readonly result: 'renewed';
+  readonly why?: never;
+}
+
+/** A lease could not be renewed (it is retried until it would expire), or was lost. */
+export interface LeaseTroubleEvent extends LeaseEventBase {
+  readonly result: 'renewal-failed' | 'lost';
+  /** Why it failed or was lost. */
+  readonly why: string;
+}
+
+/** A lease the job holds was renewed, could not be renewed (retried), or was lost; discriminated by `result`. */
+export type LeaseEvent = LeaseRenewedEvent | LeaseTroubleEvent;
 
 /** A job changed state (`from` is `null` when it was just added). */
 export interface JobStateEvent extends JobEventBase {
@@ -142,6 +241,25 @@ export interface SchedulerEvents {
 
 /** The name of a scheduler event. */
 export type SchedulerEventName = keyof SchedulerEvents;
+
+/**
+ * What the engine hands to `emit()`: the events as it builds them, field by field from variables,
+ * before their members are told apart. Each union above says which combinations the engine
+ * produces (the tests of every shape keep them in step); listeners get the unions.
+ */
+interface EmittedEvents extends Omit<SchedulerEvents, 'tick' | 'run:end' | 'claim' | 'lease'> {
+  tick: Merged<TickEvent>;
+  'run:end': Merged<RunEndEvent>;
+  claim: Merged<ClaimEvent>;
+  lease: Merged<LeaseEvent>;
+}
+
+/** The members of union `U` as one object type: each key with its values merged, optional unless every member requires it. */
+type Merged<U> = { readonly [K in RequiredKeys<U>]: ValueOf<U, K> } & { readonly [K in Exclude<AllKeys<U>, RequiredKeys<U>>]?: ValueOf<U, K> };
+type AllKeys<U> = U extends unknown ? keyof U : never;
+type OptionalKeys<U> = U extends unknown ? { [K in keyof U]-?: object extends Pick<U, K> ? K : never }[keyof U] : never;
+type RequiredKeys<U> = Exclude<keyof U, OptionalKeys<U>>;
+type ValueOf<U, K extends PropertyKey> = U extends unknown ? (K extends keyof U ? Exclude<U[K], undefined> : never) : never;
 
 /** Every event name, for validating `on()`. */
 export const SCHEDULER_EVENT_NAMES: readonly SchedulerEventName[] = ['tick', 'run:start', 'run:end', 'run:retry', 'run:stuck', 'job:state', 'claim', 'lease'];
@@ -181,12 +299,12 @@ export class EventHub {
     return this.#listeners.has(name);
   }
 
-  emit<E extends SchedulerEventName>(name: E, event: SchedulerEvents[E]): void {
+  emit<E extends SchedulerEventName>(name: E, event: EmittedEvents[E]): void {
     const listeners = this.#listeners.get(name);
     if (listeners === undefined) return;
     for (const listener of listeners) {
       try {
-        const returned: unknown = (listener as Listener<E>)(event);
+        const returned: unknown = (listener as (event: EmittedEvents[E]) => unknown)(event);
         if (returned !== undefined) catchRejection(returned, (error) => this.#onListenerError(error, name));
       } catch (error) {
         this.#onListenerError(error, name);

@@ -8,7 +8,7 @@ export { createScheduler, type Scheduler, type SchedulerStats } from './schedule
 export type { Job } from './job.js';
 export { TestClock, type TestClockOptions } from './test-clock.js';
 export { systemClock, MAX_TIMER_DELAY_MS, type Clock, type TimerHandle } from './clock.js';
-export { parseDuration, formatDuration, type Duration, type DurationUnit } from './duration.js';
+export { parseDuration, formatDuration, isDuration, type Duration, type DurationUnit, type DurationPart, type DurationString } from './duration.js';
 export { DEFAULTS, LIMITS } from './options/defaults.js';
 export {
   OVERLAP_POLICIES,
@@ -17,6 +17,7 @@ export {
   type JobCommonOptions,
   type ScheduleOptions,
   type JobUpdate,
+  type NoScheduleChange,
   type JobTask,
   type RetryOptions,
   type Backoff,
@@ -24,7 +25,7 @@ export {
   type StopOptions,
 } from './options/types.js';
 export type { RunContext } from './run/context.js';
-export type { Logger, LogFn } from './logger.js';
+export type { Logger, LogFn, RunLogger, RunLogFn } from './logger.js';
 export type {
   Coordinator,
   TickCoordinator,
@@ -50,18 +51,34 @@ export type {
   SchedulerEventName,
   Listener,
   TickEvent,
+  TickStartedEvent,
+  TickSkippedEvent,
+  TickDroppedEvent,
+  TickMissedEvent,
   TickResult,
   TickReason,
+  SkipReason,
+  DropReason,
+  MissReason,
   RunOutcome,
   RunStartEvent,
   RunEndEvent,
+  RunSucceededEvent,
+  RunFailedEvent,
+  RunTimedOutEvent,
+  RunAbortedEvent,
   RunRetryEvent,
   RunStuckEvent,
   JobStateEvent,
   JobStateReason,
   ClaimEvent,
+  ClaimWonEvent,
+  ClaimRefusedEvent,
   ClaimEventResult,
+  ClaimRefusalReason,
   LeaseEvent,
+  LeaseRenewedEvent,
+  LeaseTroubleEvent,
 } from './events.js';
 export type {
   JobState,

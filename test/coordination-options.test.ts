@@ -131,7 +131,7 @@ describe('catchUp: the tick missed while every replica was down', () => {
     const coordinated = createScheduler({ clock: new TestClock(T0), coordinator: createMemoryCoordinator() });
     expect(() => coordinated.add({ name: 'x', fixedDelay: '1s', catchUp: { window: '1m' }, run: () => {} })).toThrow(/fixedRate.*cron/);
     expect(() => coordinated.add({ name: 'x', fixedRate: '1s', catchUp: { window: 0 }, run: () => {} })).toThrow(/catchUp\.window/);
-    expect(() => coordinated.add({ name: 'x', fixedRate: '1s', catchUp: { window: '1m', since: 1 } as { window: string }, run: () => {} })).toThrow(/since/);
+    expect(() => coordinated.add({ name: 'x', fixedRate: '1s', catchUp: { window: '1m', since: 1 } as { window: '1m' }, run: () => {} })).toThrow(/since/);
   });
 });
 

@@ -19,12 +19,13 @@ import {
   type Logger,
   type RunContext,
   type StopReport,
+  type Duration,
 } from '../src/index.js';
 import { T0 } from './helpers.js';
 import { idOf, replica, sleeper, Spy, stopAll } from './support/replicas-on-a-clock.js';
 
 /** A replica on its own Spy over `store`. */
-function spied(clock: TestClock, store: MemoryCoordinationStore, extra: { claimTimeout?: string } = {}) {
+function spied(clock: TestClock, store: MemoryCoordinationStore, extra: { claimTimeout?: Duration } = {}) {
   const spy = new Spy(createMemoryCoordinator({ store }), clock);
   return { spy, ...replica(clock, spy, extra) };
 }

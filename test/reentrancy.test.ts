@@ -174,7 +174,7 @@ describe('what users read', () => {
 
   it('changing the options object after add() changes nothing', async () => {
     const { clock, scheduler } = setup();
-    const options = { name: 'a', fixedRate: '1s', run: () => {} };
+    const options = { name: 'a', fixedRate: '1s' as const, run: () => {} };
     const job = scheduler.add(options);
     options.name = 'b';
     job.update({ timeout: '500ms' });

@@ -170,7 +170,7 @@ describe('update() of a done job', () => {
     await clock.advance(15_000);
     expect(job.state).toBe('done');
     const before = job.inspect();
-    for (const change of [{ timeout: '1s' }, { maxRuns: 1 }, { overlap: 'buffer-one' as const }]) {
+    for (const change of [{ timeout: '1s' as const }, { maxRuns: 1 }, { overlap: 'buffer-one' as const }]) {
       const error = thrown(() => job.update(change));
       expect(error, JSON.stringify(change)).toBeInstanceOf(TickguardError);
       expect(error, JSON.stringify(change)).toMatchObject({ name: 'JobDoneError', code: 'ERR_TICKGUARD_JOB_DONE', jobName: 'a' });

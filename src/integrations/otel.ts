@@ -99,12 +99,10 @@ function endRunSpan(span: Span, event: RunEndEvent): void {
     ...(event.abortCause === undefined ? {} : { [ATTR.abortCause]: event.abortCause }),
   });
   // An abort (stop, remove, cancel-other) is a decision, not a failure: the status stays unset.
-  if ((event.outcome === 'error' || event.outcome === 'timeout') && event.error !== undefined) {
+  if (event.outcome === 'error' || event.outcome === 'timeout') {
     span.recordException(event.error, event.endedAt);
     span.setAttribute(ATTR.errorType, errorType(event.error));
     span.setStatus({ code: SpanStatusCode.ERROR, message: event.error.message });
-  } else if (event.outcome === 'error' || event.outcome === 'timeout') {
-    span.setStatus({ code: SpanStatusCode.ERROR, message: event.outcome });
   }
   span.end(event.endedAt);
 }

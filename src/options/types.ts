@@ -112,13 +112,20 @@ export type ScheduleOptions =
 /** Options of `scheduler.add()`. */
 export type JobOptions = JobCommonOptions & ScheduleOptions;
 
-/** What `job.update()` accepts: anything but the name; a new schedule replaces the old one. */
-export type JobUpdate = Partial<Omit<JobCommonOptions, 'name'>> & Partial<{
-  readonly fixedRate: Duration;
-  readonly fixedDelay: Duration;
-  readonly cron: string;
-  readonly at: Date | number;
-}>;
+/** No schedule: an update that keeps the job's current one. */
+export interface NoScheduleChange {
+  readonly fixedRate?: never;
+  readonly fixedDelay?: never;
+  readonly cron?: never;
+  readonly at?: never;
+}
+
+/**
+ * What `job.update()` accepts: anything but the name, and at most one schedule — a new schedule
+ * replaces the old one whole (`job.update({ cron: '0 * * * *' })` turns a fixedRate job into a
+ * cron job), so naming two is a type error, as it is a {@link InvalidOptionError} at run time.
+ */
+export type JobUpdate = Partial<Omit<JobCommonOptions, 'name'>> & (NoScheduleChange | ScheduleOptions);
 
 /** Options of `createScheduler()`. */
 export interface SchedulerOptions {

@@ -1,4 +1,4 @@
-import type { Logger } from '../logger.js';
+import type { Logger, RunLogger } from '../logger.js';
 import type { LeaseInfo } from '../coordination/contract.js';
 
 /** What a task receives on each attempt. */
@@ -23,8 +23,12 @@ export interface RunContext {
   readonly attempt: number;
   /** Whether the tick came from `job.trigger()`. */
   readonly manual: boolean;
-  /** This run's child logger, bound to job, tick and attempt. */
-  readonly log: Logger;
+  /**
+   * This run's child logger, bound to job, tick and attempt. It takes pino's call shapes —
+   * `log.info('message')`, `log.info({ rows }, 'synced')`, `log.info('took %d ms', ms)` — and
+   * never throws: a failing logger is reported once and the run goes on.
+   */
+  readonly log: RunLogger;
   /**
    * The coordination lease the run holds, when the job is coordinated: pass `lease.token` (a
    * fencing token, strictly increasing per job across replicas) with downstream writes.
@@ -70,7 +74,7 @@ export class AttemptContext implements RunContext {
   readonly #startedAtMs: number;
   #controller: AbortController | undefined;
   #abortReason: Error | undefined;
-  #log: Logger | undefined;
+  #log: RunLogger | undefined;
 
   static {
     abortContext = (ctx, reason) => {
@@ -117,7 +121,8 @@ export class AttemptContext implements RunContext {
   get lease(): LeaseInfo | undefined {
     return this.#source.lease;
   }
-  get log(): Logger {
-    return (this.#log ??= this.#source.logger());
+  get log(): RunLogger {
+    // Every logger the engine holds is guardLogger()'s wrapper or silentLogger, both RunLoggers.
+    return (this.#log ??= this.#source.logger() as RunLogger);
   }
 }

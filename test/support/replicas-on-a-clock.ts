@@ -12,6 +12,7 @@ import {
   type ClaimRequest,
   type ClaimResult,
   type Coordinator,
+  type Duration,
   type Lease,
   type Logger,
   type RunContext,
@@ -32,7 +33,7 @@ export interface Replica {
   readonly ends: RunEndEvent[];
 }
 
-export function replica(clock: TestClock, coordinator: Coordinator, extra: { claimTimeout?: string; logger?: Logger } = {}): Replica {
+export function replica(clock: TestClock, coordinator: Coordinator, extra: { claimTimeout?: Duration; logger?: Logger } = {}): Replica {
   const scheduler = createScheduler({ clock, coordinator, ...extra });
   const ticks: (TickEvent & { at: number })[] = [];
   const ends: RunEndEvent[] = [];

@@ -1,0 +1,146 @@
+/**
+ * Every event the engine emits is a member of its union in `src/events.ts`: scenarios that
+ * produce each tick result and reason, each run outcome and abort cause, claims won and lost,
+ * leases renewed and lost — every event they emit is checked against the tables of
+ * `support/event-shapes.ts` (which the type tests tie to the unions), and each scenario's
+ * shapes are asserted to have happened, so a check that saw nothing cannot pass.
+ */
+import { describe, expect, it } from 'vitest';
+import {
+  createMemoryCoordinator,
+  createScheduler,
+  MemoryCoordinationStore,
+  TestClock,
+  type ClaimEvent,
+  type Coordinator,
+  type LeaseEvent,
+  type RunEndEvent,
+  type Scheduler,
+  type TickEvent,
+} from '../src/index.js';
+import { T0 } from './helpers.js';
+import { claimEventProblem, leaseEventProblem, runEndEventProblem, tickEventProblem } from './support/event-shapes.js';
+
+/** Records every tick, run:end, claim and lease event of `scheduler`, and what is wrong with each. */
+function record(scheduler: Scheduler) {
+  const seen = { ticks: [] as TickEvent[], ends: [] as RunEndEvent[], claims: [] as ClaimEvent[], leases: [] as LeaseEvent[], problems: [] as string[] };
+  const check = (problem: string | undefined, event: object) => {
+    if (problem !== undefined) seen.problems.push(`${problem}: ${JSON.stringify(event)}`);
+  };
+  scheduler.on('tick', (e) => { seen.ticks.push(e); check(tickEventProblem(e), e); });
+  scheduler.on('run:end', (e) => { seen.ends.push(e); check(runEndEventProblem(e), e); });
+  scheduler.on('claim', (e) => { seen.claims.push(e); check(claimEventProblem(e), e); });
+  scheduler.on('lease', (e) => { seen.leases.push(e); check(leaseEventProblem(e), e); });
+  return seen;
+}
+
+const tickKinds = (ticks: TickEvent[]) => [...new Set(ticks.map((e) => `${e.result}${e.reason === undefined ? '' : `:${e.reason}`}`))].sort();
+const endKinds = (ends: RunEndEvent[]) => [...new Set(ends.map((e) => `${e.outcome}${e.abortCause === undefined ? '' : `:${e.abortCause}`}`))].sort();
+
+describe('emitted events are members of their unions', () => {
+  it('ticks: started, buffered, skipped (busy, paused, done), dropped (buffer-full, replaced, done, stopped), missed', async () => {
+    const clock = new TestClock(T0);
+    const scheduler = createScheduler({ clock });
+    const seen = record(scheduler);
+    scheduler.add({ name: 'busy', fixedRate: '1s', run: () => clock.sleep(2_500) });
+    scheduler.add({ name: 'queue', fixedRate: '1s', overlap: 'buffer-all', maxBuffered: 1, run: () => clock.sleep(3_500) });
+    scheduler.add({ name: 'latest', fixedRate: '1s', overlap: 'cancel-other', run: () => clock.sleep(5_000) });
+    scheduler.add({ name: 'last-two', fixedRate: '1s', overlap: 'buffer-all', maxRuns: 2, run: () => clock.sleep(2_500) });
+    const paused = scheduler.add({ name: 'paused', fixedRate: '1s', run: () => {} });
+    const once = scheduler.add({ name: 'once', fixedRate: '1s', maxRuns: 1, run: () => {} });
+    scheduler.add({ name: 'stalled', fixedRate: '100ms', run: () => {} });
+    await clock.advance(5_000);
+    paused.pause();
+    await clock.advance(2_000);
+    await once.trigger();
+    clock.blockFor(1_000);
+    await clock.advance(200);
+    const stopping = scheduler.stop();
+    await clock.advance(10_000);
+    await stopping;
+
+    expect(seen.problems).toEqual([]);
+    expect(tickKinds(seen.ticks)).toEqual(expect.arrayContaining([
+      'started', 'buffered', 'skipped:busy', 'skipped:paused', 'skipped:done',
+      'dropped:buffer-full', 'dropped:replaced', 'dropped:done', 'dropped:stopped', 'missed:stalled',
+    ]));
+    expect(seen.ticks.some((e) => e.result === 'missed' && e.count > 1)).toBe(true);
+  });
+
+  it('a removed job drops its buffered tick as removed', async () => {
+    const clock = new TestClock(T0);
+    const scheduler = createScheduler({ clock });
+    const seen = record(scheduler);
+    const job = scheduler.add({ name: 'queue', fixedRate: '1s', overlap: 'buffer-one', run: () => clock.sleep(5_000) });
+    await clock.advance(2_000);
+    const removing = job.remove({ abort: false });
+    await clock.advance(10_000);
+    await removing;
+    expect(seen.problems).toEqual([]);
+    expect(tickKinds(seen.ticks)).toContain('dropped:removed');
+  });
+
+  it('run:end: success, error, timeout, aborted by cancel-other, stop and remove, and an error ended by stop while waiting to retry', async () => {
+    const clock = new TestClock(T0);
+    const scheduler = createScheduler({ clock });
+    const seen = record(scheduler);
+    let calls = 0;
+    scheduler.add({ name: 'ok', fixedRate: '1s', maxRuns: 1, run: () => {} });
+    scheduler.add({ name: 'fails', fixedRate: '1s', maxRuns: 1, run: () => { throw new Error('boom'); } });
+    scheduler.add({ name: 'slow', fixedRate: '1s', maxRuns: 1, timeout: '100ms', run: () => clock.sleep(500) });
+    scheduler.add({ name: 'latest', fixedRate: '1s', maxRuns: 2, overlap: 'cancel-other', run: ({ signal }) => clock.sleep(1_500, signal) });
+    scheduler.add({ name: 'retrying', fixedRate: '10s', retry: { attempts: 3, backoff: '5s' }, run: () => { calls += 1; throw new Error(`attempt ${calls}`); } });
+    const removed = scheduler.add({ name: 'removed', fixedRate: '1s', run: ({ signal }) => clock.sleep(60_000, signal) });
+    await clock.advance(11_000);
+    const removing = removed.remove();
+    await clock.advance(1);
+    await removing;
+    scheduler.add({ name: 'stopped', fixedRate: '1s', run: ({ signal }) => clock.sleep(60_000, signal) });
+    await clock.advance(1_000);
+    const stopping = scheduler.stop({ abort: true });
+    await clock.advance(10_000);
+    await stopping;
+
+    expect(seen.problems).toEqual([]);
+    expect(endKinds(seen.ends)).toEqual(expect.arrayContaining([
+      'success', 'error', 'timeout:timeout', 'aborted:cancel-other', 'aborted:remove', 'aborted:stop',
+    ]));
+    expect(seen.ends.filter((e) => e.job === 'retrying').map((e) => e.outcome)).toEqual(['error']);
+  });
+
+  it('claims won, claimed elsewhere and failed; leases renewed, failing to renew, and lost', async () => {
+    const clock = new TestClock(T0);
+    const store = new MemoryCoordinationStore(clock);
+    const a = createScheduler({ clock, coordinator: createMemoryCoordinator({ store }) });
+    const b = createScheduler({ clock, coordinator: createMemoryCoordinator({ store }) });
+    const broken: Coordinator = { claim: () => Promise.reject(new Error('store down')) };
+    // Renews once, then fails to reach its store once, then finds the lease gone.
+    let renewals = 0;
+    const fading: Coordinator = {
+      claim: (_tick, { ttlMs }) => ({
+        token: 7,
+        expiresAt: new Date(clock.wallNow() + ttlMs),
+        renew: () => {
+          renewals += 1;
+          return renewals === 2 ? Promise.reject(new Error('store slow')) : Promise.resolve(renewals === 1);
+        },
+        release: () => Promise.resolve(),
+      }),
+    };
+    const c = createScheduler({ clock, coordinator: broken });
+    const d = createScheduler({ clock, coordinator: fading });
+    const schedulers = [a, b, c, d];
+    const seen = schedulers.map(record);
+    for (const s of [a, b, c]) s.add({ name: 'sync', fixedRate: '1s', run: () => {} });
+    d.add({ name: 'long', fixedRate: '1m', coordination: 'exclusive', leaseTtl: '3s', runOnStart: true, run: ({ signal }) => clock.sleep(30_000, signal) });
+    await clock.advance(10_000);
+    await Promise.all<unknown>([...schedulers.map((s) => s.stop()), clock.advance(20_000)]);
+
+    const all = { claims: seen.flatMap((s) => s.claims), leases: seen.flatMap((s) => s.leases), ends: seen.flatMap((s) => s.ends), problems: seen.flatMap((s) => s.problems) };
+    expect(all.problems).toEqual([]);
+    expect(new Set(all.claims.map((e) => e.result))).toEqual(new Set(['won', 'claimed-elsewhere', 'claim-failed']));
+    expect(all.claims.some((e) => e.result === 'won' && typeof e.token === 'number')).toBe(true);
+    expect(all.leases.map((e) => e.result)).toEqual(['renewed', 'renewal-failed', 'lost']);
+    expect(endKinds(all.ends)).toContain('aborted:lease-lost');
+  });
+});
