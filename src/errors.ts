@@ -1,7 +1,33 @@
 /**
  * Every error tickguard throws or reports is a {@link TickguardError} with a stable `code`,
  * so callers can branch on `err.code` (or `instanceof`) instead of parsing messages.
+ *
+ * `err.code` is the stable check: it holds across versions, bundles and realms. `instanceof`
+ * works too, also across copies of tickguard in one process — an app that imports the ESM build
+ * while a dependency `require()`s the CommonJS one has two copies of every class. Each class is
+ * branded with a name under a `Symbol.for()` key (one registry per process), and
+ * `Symbol.hasInstance` accepts an error of either copy whose class chain carries the brand.
  */
+
+/** The brand's key: `Symbol.for` gives every copy of this module the same symbol. */
+const BRAND: unique symbol = Symbol.for('tickguard.errorClass');
+
+type Branded = { readonly [BRAND]?: string };
+
+/** Whether `value`'s prototype chain holds a class branded `brand` (by this copy of tickguard or another). */
+function carriesBrand(value: object, brand: string): boolean {
+  for (let proto: unknown = Object.getPrototypeOf(value); proto !== null && typeof proto === 'object'; proto = Object.getPrototypeOf(proto)) {
+    if (!Object.hasOwn(proto, 'constructor')) continue;
+    const ctor = (proto as { constructor: unknown }).constructor;
+    if (typeof ctor === 'function' && Object.hasOwn(ctor, BRAND) && (ctor as Branded)[BRAND] === brand) return true;
+  }
+  return false;
+}
+
+/** Brands `cls` under `brand`: a literal, since bundlers that minify may rename the class. */
+function brand(cls: abstract new (...args: never[]) => Error, name: string): void {
+  Object.defineProperty(cls, BRAND, { value: name });
+}
 
 /** Stable identities of tickguard's errors. */
 export type TickguardErrorCode =
@@ -29,6 +55,16 @@ export class TickguardError extends Error {
     super(message, options);
     this.name = new.target.name;
     this.code = code;
+  }
+
+  /**
+   * `err instanceof TickguardError` (or any subclass) — true also for an error made by another
+   * copy of tickguard loaded in the same process (its ESM and CommonJS builds, say).
+   */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    if (Function.prototype[Symbol.hasInstance].call(this, value)) return true;
+    if (typeof value !== 'object' || value === null || !Object.hasOwn(this, BRAND)) return false;
+    return carriesBrand(value, (this as Branded)[BRAND]!);
   }
 }
 
@@ -188,6 +224,24 @@ export class NonErrorThrownError extends TickguardError {
     this.value = value;
   }
 }
+
+for (const [cls, name] of [
+  [TickguardError, 'TickguardError'],
+  [InvalidOptionError, 'InvalidOptionError'],
+  [InvalidDurationError, 'InvalidDurationError'],
+  [InvalidCronError, 'InvalidCronError'],
+  [DuplicateJobError, 'DuplicateJobError'],
+  [SchedulerStoppedError, 'SchedulerStoppedError'],
+  [JobRemovedError, 'JobRemovedError'],
+  [JobDoneError, 'JobDoneError'],
+  [InvalidClaimResultError, 'InvalidClaimResultError'],
+  [ClaimTimeoutError, 'ClaimTimeoutError'],
+  [CoordinatorUnavailableError, 'CoordinatorUnavailableError'],
+  [ClockMisuseError, 'ClockMisuseError'],
+  [RunAbortedError, 'RunAbortedError'],
+  [RunTimeoutError, 'RunTimeoutError'],
+  [NonErrorThrownError, 'NonErrorThrownError'],
+] as const) brand(cls, name);
 
 /** Turns anything thrown into an `Error`, keeping the original value when it was not one. */
 export function toError(value: unknown): Error {
