@@ -29,9 +29,11 @@ import { DASHBOARD_CSP, DASHBOARD_HTML } from './dashboard-page.js';
 import { healthOf } from './health.js';
 import { RunHistory } from './run-history.js';
 import { optionsObject, requireMethods, requireScheduler } from './validate.js';
+import { registerMount } from './admin-mount.js';
 
 export type { HealthProblem, HealthReport } from './health.js';
 export type { JobHistory, RecentRun } from './run-history.js';
+export { fastifyAdmin, koaAdmin, type FastifyAdminPlugin, type FastifyLikeInstance, type FastifyLikeReply, type FastifyLikeRequest, type KoaAdminOptions, type KoaLikeContext, type KoaAdminMiddleware } from './http-frameworks.js';
 
 /** Where `GET /metrics` comes from: a prom-client `Registry` fits. */
 export interface MetricsSource {
@@ -236,15 +238,17 @@ export function createAdminHandler(scheduler: Scheduler, options?: AdminOptions)
     sendJson(res, early.result.status === 'completed' ? 200 : 409, triggerBody(name, early.result));
   };
 
-  const serve = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+  /** `prefix`: where a framework adapter mounted the handler, in front of `basePath`. */
+  const serve = async (req: IncomingMessage, res: ServerResponse, prefix: string): Promise<void> => {
     const url = req.url ?? '';
     if (!url.startsWith('/')) throw new HttpError(400, 'bad_request', 'Expected a request target in origin form (starting with /)');
     const queryAt = url.indexOf('?');
     let path = queryAt === -1 ? url : url.slice(0, queryAt);
     const query = new URLSearchParams(queryAt === -1 ? '' : url.slice(queryAt + 1));
-    if (basePath !== '') {
-      if (path !== basePath && !path.startsWith(`${basePath}/`)) throw new HttpError(404, 'not_found', `Not found: the admin endpoint is under ${basePath}`);
-      path = path.slice(basePath.length) || '/';
+    const base = prefix + basePath;
+    if (base !== '') {
+      if (path !== base && !path.startsWith(`${base}/`)) throw new HttpError(404, 'not_found', `Not found: the admin endpoint is under ${base}`);
+      path = path.slice(base.length) || '/';
     }
     const target = route(segments(path));
     if (target === undefined || (target.kind === 'dashboard' && !dashboard)) {
@@ -305,8 +309,8 @@ export function createAdminHandler(scheduler: Scheduler, options?: AdminOptions)
     }
   };
 
-  const handler = ((req: IncomingMessage, res: ServerResponse): void => {
-    serve(req, res).catch((caught: unknown) => {
+  const serveOrFail = (req: IncomingMessage, res: ServerResponse, prefix: string): void => {
+    serve(req, res, prefix).catch((caught: unknown) => {
       const error = caught instanceof HttpError ? caught : new HttpError(500, 'internal_error', `tickguard admin handler failed: ${toError(caught).message}`);
       if (res.headersSent) {
         res.destroy();
@@ -319,7 +323,9 @@ export function createAdminHandler(scheduler: Scheduler, options?: AdminOptions)
         res.destroy();
       }
     });
-  }) as AdminHandler;
+  };
+  const handler = ((req: IncomingMessage, res: ServerResponse): void => serveOrFail(req, res, '')) as AdminHandler;
+  registerMount(handler, serveOrFail);
 
   let disposed = false;
   handler.dispose = (): void => {
