@@ -51,6 +51,27 @@ type DropReason = Extract<TickReason, 'stopped' | 'removed'>;
 /** Shared by every job whose buffer has never held a tick; replaced on the first push, never pushed to. */
 const NO_TICKS: Tick[] = [];
 
+/**
+ * The counters of what most jobs never see (a skipped, dropped or missed tick, a failure, a
+ * retry) and the last run's error: made on the first such event, so that a job whose runs all
+ * succeed holds none of them (100k jobs, 100k objects fewer).
+ */
+interface RareCounts {
+  buffered: number;
+  skipped: number;
+  dropped: number;
+  missed: number;
+  failed: number;
+  timedOut: number;
+  aborted: number;
+  retries: number;
+  lastError: Error | undefined;
+}
+
+// pump()'s state, in one field.
+const PUMPING = 1;
+const PUMP_AGAIN = 2;
+
 export class Executor implements RunHost {
   readonly #host: ExecutorHost;
   /** Present when the scheduler has a coordinator (a job can switch to `'local'` by update). */
@@ -61,21 +82,13 @@ export class Executor implements RunHost {
   #moreRuns: Set<Run> | undefined;
   #runCount = 0;
   #buffer: Tick[] = NO_TICKS;
-  #pumping = false;
-  #pumpAgain = false;
+  #pump = 0;
   // Counters as fields: the snapshot builds the object when asked. `#ticks` is also the tick
   // counter: a tick's `seq` is the count of ticks so far, missed ones included.
   #ticks = 0;
   #started = 0;
-  #buffered = 0;
-  #skipped = 0;
-  #dropped = 0;
-  #missed = 0;
   #succeeded = 0;
-  #failed = 0;
-  #timedOut = 0;
-  #aborted = 0;
-  #retries = 0;
+  #rare: RareCounts | undefined;
   #consecutiveFailures = 0;
   // The last run that ended, as plain values: neither the Run nor its Tick outlives its run (a
   // long-lived reference would promote every run's objects out of the young generation).
@@ -86,7 +99,6 @@ export class Executor implements RunHost {
   #lastEndedAt = 0;
   #lastAttempts = 0;
   #lastOutcome: RunOutcome | undefined;
-  #lastError: Error | undefined;
 
   constructor(host: ExecutorHost) {
     this.#host = host;
@@ -124,7 +136,7 @@ export class Executor implements RunHost {
 
   /** `count` ticks from `firstDue` on passed while nothing could run them (a stall): counted as missed. */
   recordMissed(firstDue: number, count: number, why: string): void {
-    this.#missed += count;
+    this.#counts().missed += count;
     this.#recordUnfired(firstDue, count, 'missed', 'stalled');
     const host = this.#host;
     if (levelEnabled(host.engine.log, 'warn')) {
@@ -137,7 +149,7 @@ export class Executor implements RunHost {
    * job was removed, before its loop got to them. Counted as dropped.
    */
   recordOverdue(firstDue: number, count: number, reason: DropReason): void {
-    this.#dropped += count;
+    this.#counts().dropped += count;
     this.#recordUnfired(firstDue, count, 'dropped', reason);
   }
 
@@ -206,7 +218,7 @@ export class Executor implements RunHost {
   #bufferTick(tick: Tick): void {
     if (this.#buffer === NO_TICKS) this.#buffer = [];
     this.#buffer.push(tick);
-    this.#buffered += 1;
+    this.#counts().buffered += 1;
     this.#emitTick(tick, 'buffered', undefined);
     // A slot may be free already (the buffer held ticks only because the job was paused).
     this.pump();
@@ -215,20 +227,20 @@ export class Executor implements RunHost {
   /** Starts buffered ticks while slots are free and the job may run. Never re-entered. */
   pump(): void {
     if (this.#buffer.length === 0) return;
-    if (this.#pumping) {
-      this.#pumpAgain = true;
+    if ((this.#pump & PUMPING) !== 0) {
+      this.#pump |= PUMP_AGAIN;
       return;
     }
-    this.#pumping = true;
+    this.#pump = PUMPING;
     try {
       do {
-        this.#pumpAgain = false;
+        this.#pump = PUMPING;
         while (this.#buffer.length > 0 && this.#host.state !== 'paused' && this.accepting && this.#hasFreeSlot()) {
           this.#admit(this.#buffer.shift()!);
         }
-      } while (this.#pumpAgain);
+      } while ((this.#pump & PUMP_AGAIN) !== 0);
     } finally {
-      this.#pumping = false;
+      this.#pump = 0;
     }
   }
 
@@ -313,11 +325,14 @@ export class Executor implements RunHost {
     const engine = host.engine;
     const tick = run.tick;
     const attempts = run.attempts;
-    if (attempts > 1) this.#retries += attempts - 1;
     if (outcome === 'success') this.#succeeded += 1;
-    else if (outcome === 'error') this.#failed += 1;
-    else if (outcome === 'timeout') this.#timedOut += 1;
-    else this.#aborted += 1;
+    else {
+      const counts = this.#counts();
+      if (outcome === 'error') counts.failed += 1;
+      else if (outcome === 'timeout') counts.timedOut += 1;
+      else counts.aborted += 1;
+    }
+    if (attempts > 1) this.#counts().retries += attempts - 1;
     const durationMs = endedAt - run.startedAt;
     this.#lastSeq = tick.seq;
     this.#lastRunDue = tick.due;
@@ -326,7 +341,7 @@ export class Executor implements RunHost {
     this.#lastEndedAt = endedAt;
     this.#lastAttempts = attempts;
     this.#lastOutcome = outcome;
-    this.#lastError = error;
+    if (error !== undefined || this.#rare !== undefined) this.#counts().lastError = error;
     // Counted before any listener hears of it: a listener that starts another run must find these final.
     if (outcome === 'success') this.#consecutiveFailures = 0;
     else if (outcome === 'error' || outcome === 'timeout') this.#consecutiveFailures += 1;
@@ -360,8 +375,8 @@ export class Executor implements RunHost {
 
   /** A tick that will not run: count it, tell listeners and its trigger() caller, keep fixedDelay going. */
   #endTick(tick: Tick, result: 'skipped' | 'dropped', reason: TickReason): void {
-    if (result === 'skipped') this.#skipped += 1;
-    else this.#dropped += 1;
+    if (result === 'skipped') this.#counts().skipped += 1;
+    else this.#counts().dropped += 1;
     this.#emitTick(tick, result, reason);
     const host = this.#host;
     if (levelEnabled(host.engine.log, 'debug')) host.logger().debug({ tick: tick.seq, tickId: tick.tickId, result, reason }, `tick ${result}`);
@@ -486,11 +501,16 @@ export class Executor implements RunHost {
     return stuck;
   }
 
+  #counts(): RareCounts {
+    return (this.#rare ??= { buffered: 0, skipped: 0, dropped: 0, missed: 0, failed: 0, timedOut: 0, aborted: 0, retries: 0, lastError: undefined });
+  }
+
   counters(): JobCounters {
+    const rare = this.#rare;
     return {
-      ticks: this.#ticks, started: this.#started, buffered: this.#buffered, skipped: this.#skipped, dropped: this.#dropped,
-      missed: this.#missed, succeeded: this.#succeeded, failed: this.#failed, timedOut: this.#timedOut,
-      aborted: this.#aborted, retries: this.#retries,
+      ticks: this.#ticks, started: this.#started, buffered: rare?.buffered ?? 0, skipped: rare?.skipped ?? 0, dropped: rare?.dropped ?? 0,
+      missed: rare?.missed ?? 0, succeeded: this.#succeeded, failed: rare?.failed ?? 0, timedOut: rare?.timedOut ?? 0,
+      aborted: rare?.aborted ?? 0, retries: rare?.retries ?? 0,
     };
   }
 
@@ -498,7 +518,7 @@ export class Executor implements RunHost {
     const outcome = this.#lastOutcome;
     if (outcome === undefined) return null;
     const tick = new Tick(this.#host.name, this.#lastSeq, this.#lastRunDue, this.#lastManual, 0, false);
-    const error = this.#lastError;
+    const error = this.#rare?.lastError;
     const timeLine = this.#host.engine.loop.timeLine;
     return {
       tick: tick.seq, tickId: tick.tickId, scheduledAt: tick.scheduledAt, startedAt: new Date(timeLine.wallAt(this.#lastStartedAt)),

@@ -86,15 +86,15 @@ export class TickLoop {
   }
 
   #arm(): void {
-    const head = this.#queue.peek();
-    if (head === undefined) {
+    const due = this.#queue.nextDue;
+    if (due === Infinity) {
       this.#disarm();
       return;
     }
-    if (this.#timer !== undefined && head.due === this.#armedDue) return;
+    if (this.#timer !== undefined && due === this.#armedDue) return;
     if (this.#timer !== undefined) this.clock.clearTimer(this.#timer);
-    const delay = Math.min(Math.max(0, head.due - this.clock.now()), MAX_TIMER_DELAY_MS);
-    this.#armedDue = head.due;
+    const delay = Math.min(Math.max(0, due - this.clock.now()), MAX_TIMER_DELAY_MS);
+    this.#armedDue = due;
     this.#timer = this.clock.setTimer(this.#onTimer, delay);
     if (this.#unref) this.#timer.unref?.();
   }

@@ -16,16 +16,16 @@ class FixedRateSchedule implements Schedule {
   readonly kind = 'fixedRate';
   readonly chained = false;
   readonly periodMs: number;
-  readonly #phaseMs: number;
+  readonly phaseMs: number;
 
   constructor(periodMs: number, phaseMs: number) {
     this.periodMs = periodMs;
-    this.#phaseMs = phaseMs;
+    this.phaseMs = phaseMs;
   }
 
   /** Built when asked (snapshots), not per job. */
   get description(): string {
-    return `every ${formatDuration(this.periodMs)}${this.#phaseMs === 0 ? '' : ` at +${formatDuration(this.#phaseMs)}`}`;
+    return `every ${formatDuration(this.periodMs)}${this.phaseMs === 0 ? '' : ` at +${formatDuration(this.phaseMs)}`}`;
   }
 
   first(addedAt: number, initialDelayMs: number | undefined): number | null {
@@ -36,16 +36,23 @@ class FixedRateSchedule implements Schedule {
   }
 
   next(after: number): number | null {
-    const slot = this.#phaseMs + (Math.floor((after - this.#phaseMs) / this.periodMs) + 1) * this.periodMs;
+    const slot = this.phaseMs + (Math.floor((after - this.phaseMs) / this.periodMs) + 1) * this.periodMs;
     return slot <= LIMITS.maxEpochMs ? slot : null;
   }
 
   latest(at: number): number | null {
-    return this.#phaseMs + Math.floor((at - this.#phaseMs) / this.periodMs) * this.periodMs;
+    return this.phaseMs + Math.floor((at - this.phaseMs) / this.periodMs) * this.periodMs;
   }
 }
 
+/**
+ * The schedule made last: a schedule is immutable, so jobs added one after another with the same
+ * period and phase (the common case: many alike jobs) share one object instead of one each.
+ */
+let lastMade: FixedRateSchedule | undefined;
+
 /** A fixedRate schedule of `periodMs` (whole ms >= 1), with slots offset by `phaseMs` (0 <= phase < period). */
 export function fixedRateSchedule(periodMs: number, phaseMs = 0): Schedule {
-  return new FixedRateSchedule(periodMs, phaseMs);
+  if (lastMade !== undefined && lastMade.periodMs === periodMs && lastMade.phaseMs === phaseMs) return lastMade;
+  return (lastMade = new FixedRateSchedule(periodMs, phaseMs));
 }
