@@ -10,6 +10,7 @@ export default defineConfig([
       testing: 'src/coordination/conformance.ts',
       redis: 'src/integrations/redis.ts',
       postgres: 'src/integrations/postgres.ts',
+      doctor: 'src/doctor/index.ts',
     },
     format: ['esm', 'cjs'],
     dts: true,
