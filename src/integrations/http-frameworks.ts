@@ -92,7 +92,7 @@ export type KoaAdminMiddleware = (ctx: KoaLikeContext, next: () => Promise<unkno
 /** Options of {@link koaAdmin}. */
 export interface KoaAdminOptions {
   /** Where the admin endpoint lives, e.g. `'/admin'`; other paths go on to the next middleware. @default '': every request is the handler's */
-  readonly prefix?: string;
+  readonly prefix?: string | undefined;
 }
 
 /**

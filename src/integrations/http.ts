@@ -43,26 +43,30 @@ export interface MetricsSource {
   readonly contentType: string;
 }
 
-/** Options of {@link createAdminHandler}. */
+/**
+ * Options of {@link createAdminHandler}. An option given as `undefined` takes its default, so
+ * `token: process.env.TICKGUARD_ADMIN_TOKEN` compiles under `exactOptionalPropertyTypes` — and an
+ * unset variable leaves the actions disabled.
+ */
 export interface AdminOptions {
   /** Served on `GET /metrics`, e.g. the registry given to `registerMetrics()`. @default none: `/metrics` answers 501 */
-  readonly registry?: MetricsSource;
+  readonly registry?: MetricsSource | undefined;
   /**
    * Enables `POST /jobs/:name/trigger|pause|resume` for requests bearing it
    * (`Authorization: Bearer <token>`). Use a long random string, e.g. `crypto.randomBytes(32).toString('base64url')`.
    * @default none: actions answer 403
    */
-  readonly token?: string;
+  readonly token?: string | undefined;
   /**
    * The path the handler is mounted at on a shared server, e.g. `'/admin'`: requests outside it
    * get 404. Leave it out when a router already strips the prefix (Express's `app.use('/admin', …)`).
    * @default ''
    */
-  readonly basePath?: string;
+  readonly basePath?: string | undefined;
   /** Runs kept per job for `GET /history` and the dashboard's sparklines. @default 60 */
-  readonly historySize?: number;
+  readonly historySize?: number | undefined;
   /** Serve the dashboard on `GET /`. @default true */
-  readonly dashboard?: boolean;
+  readonly dashboard?: boolean | undefined;
 }
 
 /** A `node:http` request listener that also releases what it holds on the scheduler. */
