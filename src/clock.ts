@@ -6,6 +6,9 @@
  * {@link TestClock} drive every timing test exactly.
  */
 
+import { performance } from 'node:perf_hooks';
+import { checkFakeTimers, fakeMonotonicNow, installedFakeClock } from './fake-timers.js';
+
 /** A handle returned by {@link Clock.setTimer}. */
 export interface TimerHandle {
   /** Lets the process exit while only this timer is pending (Node's `timeout.unref()`). */
@@ -39,17 +42,31 @@ export interface Clock {
 export const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;
 
 // Read once: in Node 20 the `timeOrigin` getter recomputes its value on every access, which
-// cost ~5% of a run when read twice per run.
+// cost ~5% of a run when read twice per run. `performance` is the module's, not the global
+// that fake timers replace: loaded while they are installed, this is still the real origin.
 const TIME_ORIGIN = performance.timeOrigin;
 
 /**
  * The default clock: `performance.timeOrigin + performance.now()` for a monotonic `now()`,
  * `Date.now()` for the wall clock, Node's `setTimeout`, and `Math.random()`.
+ *
+ * While a test's fake timers are installed (vitest, jest, `@sinonjs/fake-timers`), it follows
+ * them: `now()` is their monotonic time and `Date.now()` their fake date, so advancing one period
+ * gives one run (`fake-timers.ts` says how, and warns about setups that cannot work).
  */
 export const systemClock: Clock = {
-  now: () => TIME_ORIGIN + performance.now(),
+  now: () => {
+    const fake = installedFakeClock();
+    return fake === undefined ? TIME_ORIGIN + performance.now() : fakeMonotonicNow(fake);
+  },
   wallNow: () => Date.now(),
-  setTimer: (callback, delayMs) => setTimeout(callback, Math.min(Math.max(0, delayMs), MAX_TIMER_DELAY_MS)),
+  setTimer: (callback, delayMs) => {
+    const fake = installedFakeClock();
+    checkFakeTimers(fake);
+    // Fake timers count whole milliseconds and fire a fractional delay early: wait the whole one.
+    const delay = fake === undefined ? delayMs : Math.ceil(delayMs);
+    return setTimeout(callback, Math.min(Math.max(0, delay), MAX_TIMER_DELAY_MS));
+  },
   clearTimer: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
   random: () => Math.random(),
 };

@@ -1,7 +1,7 @@
-import { setImmediate as realSetImmediate } from 'node:timers';
 import type { Clock, TimerHandle } from './clock.js';
 import { ClockMisuseError, InvalidOptionError } from './errors.js';
 import { describeValue } from './describe-value.js';
+import { macrotaskTurn } from './fake-timers.js';
 
 interface VirtualTimer extends TimerHandle {
   readonly due: number;
@@ -199,12 +199,12 @@ export class TestClock implements Clock {
 /**
  * Lets the work queued so far run until it is idle: one macrotask turn drains every promise
  * callback and nextTick queued before it, and turns repeat while someone still has an
- * immediate queued (a task awaiting `setImmediate` in a loop). Node's own timers module is
- * used, not the global, so fake timers that replace `setImmediate` do not stall the clock.
+ * immediate queued (a task awaiting `setImmediate` in a loop). The turn is one that fake
+ * timers cannot replace (`fake-timers.ts`), so a test that installs them still advances.
  */
 async function settle(): Promise<void> {
   for (let turn = 0; turn < MAX_SETTLE_TURNS; turn += 1) {
-    await new Promise<void>((resolve) => realSetImmediate(resolve));
+    await macrotaskTurn();
     if (!process.getActiveResourcesInfo().includes('Immediate')) return;
   }
 }

@@ -1,0 +1,78 @@
+// vitest's own fake timers, with its defaults and with the toFake lists that leave a clock out.
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createScheduler, TestClock } from '../../src/index.js';
+import { cronAndFixedDelay, EXPECTED_CRON_AND_FIXED_DELAY, EXPECTED_FIXED_RATE, fixedRate, T0 } from './scenarios.js';
+
+/** vitest 2's default `toFake`: everything but `performance`, `nextTick` and `queueMicrotask`. */
+const VITEST_2_DEFAULT = ['setTimeout', 'clearTimeout', 'setImmediate', 'clearImmediate', 'setInterval', 'clearInterval', 'Date'] as const;
+
+const advance = (ms: number) => vi.advanceTimersByTimeAsync(ms).then(() => undefined);
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe.each([
+  ['vitest 3–4 default', {}],
+  ['vitest 2 default (performance not faked)', { toFake: [...VITEST_2_DEFAULT] }],
+])('vi.useFakeTimers(): %s', (_label, config) => {
+  it('advancing one period gives one run; 1000 ms of a 100 ms job gives 10, on the fake Date', async () => {
+    vi.useFakeTimers({ now: T0, ...config });
+    expect(await fixedRate(createScheduler, advance)).toEqual(EXPECTED_FIXED_RATE);
+  });
+
+  it('cron follows the fake Date; fixedDelay waits on the fake clock', async () => {
+    vi.useFakeTimers({ now: T0, ...config });
+    expect(await cronAndFixedDelay(createScheduler, advance)).toEqual(EXPECTED_CRON_AND_FIXED_DELAY);
+  });
+
+  it('follows the fake Date when the test sets it after installing', async () => {
+    vi.useFakeTimers(config);
+    vi.setSystemTime(T0);
+    expect(await fixedRate(createScheduler, advance)).toEqual(EXPECTED_FIXED_RATE);
+  });
+
+  it('runs with the fake clock started at the real time, not on a whole second', async () => {
+    vi.useFakeTimers(config);
+    const start = Date.now();
+    const scheduler = createScheduler();
+    const ranAt: number[] = [];
+    scheduler.add({ name: 'poll', fixedRate: 100, run: () => void ranAt.push(Date.now()) });
+    await advance(1_000);
+    await scheduler.stop();
+    // Ten slots fall in any 1000 ms window; each run starts on its slot.
+    expect(ranAt).toHaveLength(10);
+    expect(ranAt.every((at) => at % 100 === 0 && at > start && at <= start + 1_000)).toBe(true);
+  });
+});
+
+describe('a TestClock while vitest fakes timers', () => {
+  it('advance() resolves and runs what falls due', async () => {
+    vi.useFakeTimers();
+    const clock = new TestClock(T0);
+    const scheduler = createScheduler({ clock });
+    let runs = 0;
+    scheduler.add({ name: 'poll', fixedRate: 100, run: async () => { await Promise.resolve(); runs += 1; } });
+    await clock.advance(1_000);
+    expect(runs).toBe(10);
+    const stopping = scheduler.stop();
+    await clock.flush();
+    expect((await stopping).clean).toBe(true);
+  });
+});
+
+describe('the package loaded while vitest fakes timers (fake timers in a setup file)', () => {
+  it('a TestClock still advances, and the system clock still follows the fake one', async () => {
+    vi.useFakeTimers({ now: T0 });
+    vi.resetModules();
+    const pkg = await import('../../src/index.js');
+    const clock = new pkg.TestClock(T0);
+    const scheduler = pkg.createScheduler({ clock });
+    let runs = 0;
+    scheduler.add({ name: 'poll', fixedRate: 100, run: () => void (runs += 1) });
+    await clock.advance(1_000);
+    expect(runs).toBe(10);
+    await scheduler.stop();
+    expect(await fixedRate(pkg.createScheduler, advance)).toEqual(EXPECTED_FIXED_RATE);
+  });
+});
