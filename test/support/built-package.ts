@@ -26,7 +26,7 @@ export async function buildPackage(name: string): Promise<BuiltPackage> {
   const root = join(REPO, 'test-output', `${name}-${process.pid}`);
   rmSync(root, { recursive: true, force: true });
   await build({
-    entry: { index: 'src/index.ts', http: 'src/integrations/http.ts' },
+    entry: { index: 'src/index.ts', http: 'src/integrations/http.ts', prometheus: 'src/integrations/prometheus.ts' },
     format: ['esm', 'cjs'],
     outDir: join(root, 'dist'),
     target: 'node20',
