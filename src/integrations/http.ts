@@ -1,7 +1,8 @@
 /**
  * An admin endpoint for a scheduler (`tickguard/http`): a request handler for `node:http`
- * (or anything that passes Node's `req`/`res`, such as Express) serving metrics, snapshots,
- * health, a few authenticated actions and a live dashboard.
+ * (or anything that passes Node's `req`/`res`, such as Express; Fastify and Koa through the
+ * adapters of `http-frameworks.ts`) serving metrics, snapshots, health, a few authenticated
+ * actions and a live dashboard.
  *
  * | route | |
  * |---|---|
