@@ -9,11 +9,14 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildSync } from 'esbuild';
 
-/** Bundles `src/index.ts` into a fresh temporary directory; returns the bundle's path. */
-export function buildCommonJsBundle(): string {
-  const outfile = join(mkdtempSync(join(tmpdir(), 'tickguard-bundle-')), 'tickguard.cjs');
+/**
+ * Bundles `entry` (a path from the repository's root; the package's `src/index.ts` by default)
+ * into a fresh temporary directory; returns the bundle's path.
+ */
+export function buildCommonJsBundle(entry = 'src/index.ts'): string {
+  const outfile = join(mkdtempSync(join(tmpdir(), 'tickguard-bundle-')), 'bundle.cjs');
   buildSync({
-    entryPoints: [fileURLToPath(new URL('../../src/index.ts', import.meta.url))],
+    entryPoints: [fileURLToPath(new URL(`../../${entry}`, import.meta.url))],
     bundle: true,
     format: 'cjs',
     platform: 'node',

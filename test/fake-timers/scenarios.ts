@@ -3,7 +3,7 @@
  * and moved by `advance`. Each scenario runs a plain `setInterval` alongside as the control: the
  * fake clock itself fires on time, so any difference is tickguard's.
  */
-import type { createScheduler as CreateScheduler } from '../../src/index.js';
+import type { createScheduler as CreateScheduler, TestClock as TestClockClass } from '../../src/index.js';
 
 /** Midnight, 2026-01-01 UTC: every fixedRate slot and cron second falls on a fake-clock millisecond. */
 export const T0 = Date.parse('2026-01-01T00:00:00.000Z');
@@ -64,6 +64,31 @@ export async function cronAndFixedDelay(createScheduler: typeof CreateScheduler,
     await scheduler.stop();
   }
 }
+
+/**
+ * A TestClock while fake timers are installed: `advance()` must not wait on anything the fake
+ * clock owns. `pkg` is the package as loaded by the test (sources, or a bundle).
+ */
+export async function testClockRuns(pkg: { TestClock: typeof TestClockClass; createScheduler: typeof CreateScheduler }) {
+  const clock = new pkg.TestClock(T0);
+  const scheduler = pkg.createScheduler({ clock });
+  const ranAt: number[] = [];
+  scheduler.add({
+    name: 'poll',
+    fixedRate: 100,
+    run: async () => {
+      await Promise.resolve();
+      ranAt.push(clock.now() - T0);
+    },
+  });
+  await clock.advance(1_000);
+  const stopping = scheduler.stop();
+  await clock.flush();
+  return { ranAt, clean: (await stopping).clean };
+}
+
+/** The expected result of {@link testClockRuns}. */
+export const EXPECTED_TEST_CLOCK_RUNS = { ranAt: [100, 200, 300, 400, 500, 600, 700, 800, 900, 1_000], clean: true };
 
 /** The expected result of {@link fixedRate}: runs at 100, 200, … 1000, each at its slot. */
 export const EXPECTED_FIXED_RATE = {
