@@ -217,15 +217,43 @@ export interface LeaseTroubleEvent extends LeaseEventBase {
 /** A lease the job holds was renewed, could not be renewed (retried), or was lost; discriminated by `result`. */
 export type LeaseEvent = LeaseRenewedEvent | LeaseTroubleEvent;
 
-/** A job changed state (`from` is `null` when it was just added). */
-export interface JobStateEvent extends JobEventBase {
+interface JobStateEventBase extends JobEventBase {
+  /** The state before; `null` when the job was just added. */
   readonly from: JobState | null;
-  readonly to: JobState;
-  readonly reason: JobStateReason;
 }
 
+/** A job became active: added (`from: null`), resumed, or revived by an update. */
+export interface JobActiveEvent extends JobStateEventBase {
+  readonly to: 'active';
+  readonly reason: 'added' | 'resumed' | 'updated';
+}
+
+/** A job was paused: by `pause()` (`manual`) or by itself after `maxConsecutiveFailures` (`failures`). */
+export interface JobPausedEvent extends JobStateEventBase {
+  readonly from: JobState;
+  readonly to: 'paused';
+  readonly reason: PauseReason;
+}
+
+/** A job is done: `maxRuns` reached, or its schedule has no more ticks. */
+export interface JobDoneEvent extends JobStateEventBase {
+  readonly from: JobState;
+  readonly to: 'done';
+  readonly reason: 'max-runs' | 'schedule-ended';
+}
+
+/** A job was removed, by `remove()` or by the scheduler's `stop()`. */
+export interface JobRemovedEvent extends JobStateEventBase {
+  readonly from: JobState;
+  readonly to: 'removed';
+  readonly reason: 'removed' | 'stopped';
+}
+
+/** A job changed state; discriminated by `to`, which says which `reason`s are possible. */
+export type JobStateEvent = JobActiveEvent | JobPausedEvent | JobDoneEvent | JobRemovedEvent;
+
 /** Why a job changed state. */
-export type JobStateReason = PauseReason | 'max-runs' | 'schedule-ended' | 'added' | 'resumed' | 'updated' | 'removed' | 'stopped';
+export type JobStateReason = JobStateEvent['reason'];
 
 /** The scheduler's events, by name. */
 export interface SchedulerEvents {
@@ -247,7 +275,8 @@ export type SchedulerEventName = keyof SchedulerEvents;
  * before their members are told apart. Each union above says which combinations the engine
  * produces (the tests of every shape keep them in step); listeners get the unions.
  */
-interface EmittedEvents extends Omit<SchedulerEvents, 'tick' | 'run:end' | 'claim' | 'lease'> {
+interface EmittedEvents extends Omit<SchedulerEvents, 'tick' | 'run:end' | 'claim' | 'lease' | 'job:state'> {
+  'job:state': Merged<JobStateEvent>;
   tick: Merged<TickEvent>;
   'run:end': Merged<RunEndEvent>;
   claim: Merged<ClaimEvent>;

@@ -12,6 +12,7 @@ import {
   MemoryCoordinationStore,
   TestClock,
   type ClaimEvent,
+  type JobStateEvent,
   type Coordinator,
   type LeaseEvent,
   type RunEndEvent,
@@ -19,11 +20,11 @@ import {
   type TickEvent,
 } from '../src/index.js';
 import { T0 } from './helpers.js';
-import { claimEventProblem, leaseEventProblem, runEndEventProblem, tickEventProblem } from './support/event-shapes.js';
+import { claimEventProblem, jobStateEventProblem, leaseEventProblem, runEndEventProblem, tickEventProblem } from './support/event-shapes.js';
 
 /** Records every tick, run:end, claim and lease event of `scheduler`, and what is wrong with each. */
 function record(scheduler: Scheduler) {
-  const seen = { ticks: [] as TickEvent[], ends: [] as RunEndEvent[], claims: [] as ClaimEvent[], leases: [] as LeaseEvent[], problems: [] as string[] };
+  const seen = { ticks: [] as TickEvent[], ends: [] as RunEndEvent[], claims: [] as ClaimEvent[], leases: [] as LeaseEvent[], states: [] as JobStateEvent[], problems: [] as string[] };
   const check = (problem: string | undefined, event: object) => {
     if (problem !== undefined) seen.problems.push(`${problem}: ${JSON.stringify(event)}`);
   };
@@ -31,6 +32,7 @@ function record(scheduler: Scheduler) {
   scheduler.on('run:end', (e) => { seen.ends.push(e); check(runEndEventProblem(e), e); });
   scheduler.on('claim', (e) => { seen.claims.push(e); check(claimEventProblem(e), e); });
   scheduler.on('lease', (e) => { seen.leases.push(e); check(leaseEventProblem(e), e); });
+  scheduler.on('job:state', (e) => { seen.states.push(e); check(jobStateEventProblem(e), e); });
   return seen;
 }
 
@@ -142,5 +144,30 @@ describe('emitted events are members of their unions', () => {
     expect(all.claims.some((e) => e.result === 'won' && typeof e.token === 'number')).toBe(true);
     expect(all.leases.map((e) => e.result)).toEqual(['renewed', 'renewal-failed', 'lost']);
     expect(endKinds(all.ends)).toContain('aborted:lease-lost');
+  });
+
+  it('job:state: added, paused by hand and by failures, resumed, done (max runs, schedule ended), revived by an update, removed, stopped', async () => {
+    const clock = new TestClock(T0);
+    const scheduler = createScheduler({ clock });
+    const seen = record(scheduler);
+    const manual = scheduler.add({ name: 'manual', fixedRate: '1s', run: () => {} });
+    scheduler.add({ name: 'failing', fixedRate: '1s', maxConsecutiveFailures: 1, run: () => { throw new Error('down'); } });
+    const limited = scheduler.add({ name: 'limited', fixedRate: '1s', maxRuns: 1, run: () => {} });
+    scheduler.add({ name: 'once', at: T0 + 500, run: () => {} });
+    const removed = scheduler.add({ name: 'removed', fixedRate: '1s', run: () => {} });
+    manual.pause();
+    manual.resume();
+    await clock.advance(2_000);
+    limited.update({ maxRuns: 5 });
+    await removed.remove();
+    const stopping = scheduler.stop();
+    await clock.advance(1);
+    await stopping;
+
+    expect(seen.problems).toEqual([]);
+    expect([...new Set(seen.states.map((e) => `${e.to}:${e.reason}`))].sort()).toEqual([
+      'active:added', 'active:resumed', 'active:updated', 'done:max-runs', 'done:schedule-ended',
+      'paused:failures', 'paused:manual', 'removed:removed', 'removed:stopped',
+    ]);
   });
 });

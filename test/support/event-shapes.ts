@@ -3,7 +3,7 @@
  * `test/types/public-types.test.ts` proves each table equal to its type, so a union that
  * drifts from these tables — or these from the union — fails the type check.
  */
-import type { ClaimEvent, LeaseEvent, RunEndEvent, TickEvent } from '../../src/index.js';
+import type { ClaimEvent, JobStateEvent, LeaseEvent, RunEndEvent, TickEvent } from '../../src/index.js';
 
 export const SKIP_REASONS = ['busy', 'paused', 'done', 'not-claimed', 'claimed-elsewhere', 'claim-failed', 'claim-timeout', 'coordinator-unavailable'] as const;
 export const DROP_REASONS = ['buffer-full', 'replaced', 'done', 'stopped', 'removed'] as const;
@@ -13,6 +13,14 @@ export const ABORT_CAUSES_BY_OUTCOME = {
   error: ['stop', 'remove', 'lease-lost'],
   timeout: ['timeout', 'stop', 'remove', 'lease-lost'],
   aborted: ['cancel-other', 'stop', 'remove', 'lease-lost'],
+} as const;
+
+/** The reasons a job may move into each state for. */
+export const STATE_REASONS = {
+  active: ['added', 'resumed', 'updated'],
+  paused: ['manual', 'failures'],
+  done: ['max-runs', 'schedule-ended'],
+  removed: ['removed', 'stopped'],
 } as const;
 
 const has = (list: readonly string[], value: unknown): boolean => typeof value === 'string' && list.includes(value);
@@ -68,4 +76,15 @@ export function leaseEventProblem(e: LeaseEvent): string | undefined {
   if (raw.result === 'renewed') return 'why' in raw ? 'renewed with a why' : undefined;
   if (raw.result !== 'renewal-failed' && raw.result !== 'lost') return `unknown lease result ${String(raw.result)}`;
   return typeof raw.why === 'string' ? undefined : `${raw.result} without a why`;
+}
+
+/** What is wrong with `e` as a member of the JobStateEvent union, or undefined. */
+export function jobStateEventProblem(e: JobStateEvent): string | undefined {
+  const raw = e as unknown as Record<string, unknown>;
+  const to = raw.to;
+  if (to !== 'active' && to !== 'paused' && to !== 'done' && to !== 'removed') return `unknown state ${String(to)}`;
+  if (!has(STATE_REASONS[to], raw.reason)) return `${to} for reason ${String(raw.reason)}`;
+  if (raw.from === null && !(to === 'active' && raw.reason === 'added')) return `from null to ${to} for ${String(raw.reason)}`;
+  if (raw.reason === 'added' && raw.from !== null) return `added from ${String(raw.from)}`;
+  return undefined;
 }

@@ -16,7 +16,9 @@ import {
   type ClaimRefusalReason,
   type DropReason,
   type Duration,
+  type JobStateEvent,
   type JobUpdate,
+  type PauseReason,
   type LeaseEvent,
   type Logger,
   type RunEndEvent,
@@ -25,7 +27,7 @@ import {
   type TickEvent,
   type TickReason,
 } from '../../src/index.js';
-import { ABORT_CAUSES_BY_OUTCOME, DROP_REASONS, SKIP_REASONS, CLAIM_REFUSALS } from '../support/event-shapes.js';
+import { ABORT_CAUSES_BY_OUTCOME, DROP_REASONS, SKIP_REASONS, CLAIM_REFUSALS, STATE_REASONS } from '../support/event-shapes.js';
 
 describe('event unions', () => {
   it('a tick event narrows by result', () => {
@@ -89,6 +91,18 @@ describe('event unions', () => {
     expectTypeOf(onLease).toBeFunction();
   });
 
+  it('a job:state event narrows by to', () => {
+    const onState = (e: JobStateEvent) => {
+      if (e.to === 'paused') expectTypeOf(e.reason).toEqualTypeOf<PauseReason>();
+      else if (e.to === 'done') expectTypeOf(e.reason).toEqualTypeOf<'max-runs' | 'schedule-ended'>();
+      else if (e.to === 'removed') {
+        expectTypeOf(e.reason).toEqualTypeOf<'removed' | 'stopped'>();
+        expectTypeOf(e.from).toEqualTypeOf<'active' | 'paused' | 'done' | 'removed'>();
+      } else expectTypeOf(e.reason).toEqualTypeOf<'added' | 'resumed' | 'updated'>();
+    };
+    expectTypeOf(onState).toBeFunction();
+  });
+
   it('listeners get the unions', () => {
     const scheduler = createScheduler({ clock: new TestClock() });
     scheduler.on('tick', (e) => expectTypeOf(e).toEqualTypeOf<TickEvent>());
@@ -107,6 +121,7 @@ describe('event unions', () => {
     expectTypeOf<(typeof SKIP_REASONS)[number]>().toEqualTypeOf<SkipReason>();
     expectTypeOf<(typeof DROP_REASONS)[number]>().toEqualTypeOf<DropReason>();
     expectTypeOf<(typeof CLAIM_REFUSALS)[number]>().toEqualTypeOf<ClaimRefusalReason>();
+    expectTypeOf<{ -readonly [S in keyof typeof STATE_REASONS]: (typeof STATE_REASONS)[S][number] }>().toEqualTypeOf<{ [S in JobStateEvent['to']]: Extract<JobStateEvent, { to: S }>['reason'] }>();
     expectTypeOf<(typeof ABORT_CAUSES_BY_OUTCOME)['error'][number]>().toEqualTypeOf<NonNullable<Extract<RunEndEvent, { outcome: 'error' }>['abortCause']>>();
     expectTypeOf<(typeof ABORT_CAUSES_BY_OUTCOME)['timeout'][number]>().toEqualTypeOf<Extract<RunEndEvent, { outcome: 'timeout' }>['abortCause']>();
     expectTypeOf<(typeof ABORT_CAUSES_BY_OUTCOME)['aborted'][number]>().toEqualTypeOf<Extract<RunEndEvent, { outcome: 'aborted' }>['abortCause']>();
