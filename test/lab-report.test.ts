@@ -5,6 +5,7 @@ import { TABLE_COLUMNS, renderSummary, renderTextTable } from '../src/cli/lab/re
 import type { LabSettings, Sample, WorkerResult } from '../src/cli/lab/protocol.js';
 import type { StrategyOutcome } from '../src/cli/lab/runner.js';
 import type { StrategyName } from '../src/cli/lab/strategies.js';
+import type { DoctorFinding, DoctorReport } from '../src/doctor/index.js';
 
 const settings: LabSettings = {
   durationMs: 2_000,
@@ -54,11 +55,28 @@ const engine = {
 };
 
 function outcome(name: StrategyName, fields: Partial<StrategyOutcome>): StrategyOutcome {
-  return { name, samples: [], result: null, error: null, ...fields };
+  return { name, samples: [], result: null, error: null, doctor: null, ...fields };
 }
+
+/** A doctor's report on a worker, as the runner reads it back: only the findings and the sites matter here. */
+function doctorReport(findings: DoctorFinding[]): DoctorReport {
+  const context = { t: 2_500, eventLoopDelayP50Ms: 0, eventLoopDelayP99Ms: 1, heapUsedBytes: 1, handlesByType: {}, armedTimers: 0 };
+  return {
+    tool: 'tickguard doctor', version: '0.0.0-test', node: 'v20.0.0', pid: 1, argv: [], startedAt: '2024-05-01T12:00:00.000Z',
+    watchedMs: 2_500, reason: 'exit', shutdown: { signal: 'SIGTERM', atMs: 2_000 }, findings, sites: [], listeners: [],
+    samples: [], context, doctorErrors: [],
+  };
+}
+
+const overlapFinding: DoctorFinding = {
+  kind: 'overlap', severity: 'high', site: 'src/cli/lab/strategies.ts:85:16', call: 'setInterval(() => …, 100)',
+  summary: '20 runs in flight at peak, still growing', fix: "scheduler.add({ name: 'job', fixedRate: 100, overlap: 'skip', run })",
+  figures: { peakInFlight: 20 },
+};
 
 const healthy: StrategyOutcome[] = [
   outcome('naive-setInterval', {
+    doctor: doctorReport([overlapFinding]),
     samples: samples((i) => (i < 20 ? i + 1 : 20)),
     result: result({ peakInFlight: 20, peakQueue: 19, inFlightAfterStop: 18, handlesAfterStop: { PipeWrap: 3, Timeout: 1 } }),
   }),
@@ -118,8 +136,10 @@ describe('lab comparison table', () => {
     for (const line of lines.slice(2)) expect(line[end - 1]).toMatch(/\d/);
     expect(lines[2]).toMatch(/^naive-setInterval\s+-\s+20\s/);
     expect(lines[2]).toContain('18 running, 1 timer');
-    expect(lines[4]).toMatch(/\sclean\s+ok$/);
+    expect(lines[4]).toMatch(/\sclean\s+-\s+ok$/);
     expect(lines[3]).toMatch(/\sn\/a$/);
+    // What the doctor saw: its findings' kinds, or '-' for a strategy it did not watch.
+    expect(lines[2]).toMatch(/\soverlap\s+n\/a$/);
     expect(TABLE_COLUMNS.map((c) => c.header)).toContain('self-check');
   });
 });
@@ -136,6 +156,15 @@ describe('lab HTML report', () => {
       expect(pairs).toHaveLength(25);
       for (const pair of pairs) expect(pair).toMatch(/^\d+(\.\d)?,\d+(\.\d)?$/);
     }
+  });
+
+  it("shows what the doctor saw beside the strategy it watched, with the site and the fix", () => {
+    expect(html).toContain('What the doctor saw');
+    expect(html).toContain('<code>src/cli/lab/strategies.ts:85:16</code>');
+    expect(html).toContain(escapeHtml("scheduler.add({ name: 'job', fixedRate: 100, overlap: 'skip', run })"));
+    expect(html.match(/What the doctor saw/g)).toHaveLength(1);
+    const summary = renderSummary(assembleReport(settings, healthy, facts));
+    expect(summary).toContain('  doctor: overlap at src/cli/lab/strategies.ts:85:16 setInterval(() => …, 100): 20 runs in flight at peak, still growing');
   });
 
   it('is self-contained: no script, no stylesheet link, no remote address', () => {

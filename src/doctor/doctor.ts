@@ -207,7 +207,7 @@ class RunningDoctor implements Doctor {
     });
     const listeners: DoctorListenerReport[] = this.#listeners.tallies().map((tally) => ({
       site: tally.site.id, target: tally.target, event: tally.event, limit: tally.limit, peak: tally.peak,
-      live: ListenerWatch.liveCount(tally), addsPastLimit: tally.addsPastLimit, addedAfterAbort: tally.addedAfterAbort,
+      live: ListenerWatch.liveCount(tally), liveFromSite: ListenerWatch.liveFromSite(tally), addsPastLimit: tally.addsPastLimit, addedAfterAbort: tally.addedAfterAbort,
       firstAtMs: Math.round(tally.firstAtMs), lastAtMs: Math.round(tally.lastAtMs),
     }));
     return {

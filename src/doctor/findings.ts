@@ -8,6 +8,8 @@ import type { DoctorFinding, DoctorListenerReport, DoctorSeverity, DoctorSiteRep
 
 /** Below this many live timers a site is not called a leak, however it grows. */
 export const LEAK_MIN_ARMED = 10;
+/** Listeners a site added past the limit that must still be attached for it to be blamed for the growth. */
+export const LISTENERS_MIN_FROM_SITE = 5;
 /** A chain re-armed this many times after a stale clear during shutdown has outlived its stop. */
 export const REARM_MIN = 2;
 
@@ -27,7 +29,7 @@ export function diagnose(input: DiagnosisInput): DoctorFinding[] {
   const ranked: { finding: DoctorFinding; weight: number }[] = [];
   for (const site of input.sites) {
     if (site.guarded) continue;
-    const overlap = overlapFinding(site);
+    const overlap = overlapFinding(site, input.shutdown);
     if (overlap !== null) ranked.push(overlap);
     const leak = leakFinding(site);
     if (leak !== null) ranked.push(leak);
@@ -61,10 +63,12 @@ export function stillGrowing(points: readonly (readonly [number, number, number]
   return pick(last) > pick(middle) * 1.2 && pick(last) - pick(middle) >= 2;
 }
 
-function overlapFinding(site: DoctorSiteReport): { finding: DoctorFinding; weight: number } | null {
+function overlapFinding(site: DoctorSiteReport, shutdown: DiagnosisInput['shutdown']): { finding: DoctorFinding; weight: number } | null {
   const periodic = site.kind === 'setInterval' || (site.kind === 'setTimeout' && site.chain);
   if (!periodic || site.overlappedTicks === 0) return null;
-  const growing = stillGrowing(site.points, (point) => point[2]);
+  // Growth is judged while the app ran, not while it drained after a shutdown.
+  const running = shutdown === null ? site.points : site.points.filter((point) => point[0] <= shutdown.atMs);
+  const growing = stillGrowing(running, (point) => point[2]);
   const name = jobName(site);
   const fix = site.kind === 'setInterval'
     ? `scheduler.add({ name: '${name}', fixedRate: ${site.delayMs}, overlap: 'skip', run })`
@@ -77,7 +81,7 @@ function overlapFinding(site: DoctorSiteReport): { finding: DoctorFinding; weigh
       severity: site.peakInFlight >= 3 || growing ? 'high' : 'medium',
       site: site.site,
       call: site.call,
-      summary: `${site.peakInFlight} runs in flight at peak${growing ? ', still growing' : ''}; ${site.overlappedTicks} of ${site.ticks} ${what} fired while a run was in flight (${site.inFlight} in flight now)`,
+      summary: `${site.peakInFlight} runs in flight at peak${growing ? ', still growing' : ''}; ${site.overlappedTicks} of ${site.ticks} ${what} started a run while one was still in flight (${site.inFlight} in flight now)`,
       fix,
       figures: { peakInFlight: site.peakInFlight, inFlight: site.inFlight, overlappedTicks: site.overlappedTicks, ticks: site.ticks, stillGrowing: growing },
     },
@@ -138,7 +142,7 @@ function armedAtShutdownFinding(site: DoctorSiteReport, shutdown: DiagnosisInput
 }
 
 function listenerFinding(listener: DoctorListenerReport): { finding: DoctorFinding; weight: number } | null {
-  if (listener.peak <= listener.limit || listener.live <= listener.limit) return null;
+  if (listener.peak <= listener.limit || listener.live <= listener.limit || listener.liveFromSite < LISTENERS_MIN_FROM_SITE) return null;
   const signal = listener.target === 'AbortSignal';
   const call = signal ? `signal.addEventListener('${listener.event}', …)` : `emitter.on('${listener.event}', …)`;
   const never = listener.addedAfterAbort > 0 ? `; ${listener.addedAfterAbort} added after the signal had aborted, which will never run` : '';
@@ -146,15 +150,15 @@ function listenerFinding(listener: DoctorListenerReport): { finding: DoctorFindi
     ? `remove it when the run ends (or add it with { once: true, signal: runSignal }); a tickguard job gets a fresh signal per run and adds nothing per period: scheduler.add({ name: 'job', fixedDelay, run: ({ signal }) => work(signal) })`
     : `add it once, or remove it when its work ends (emitter.off in a finally)`;
   return {
-    weight: listener.live,
+    weight: listener.liveFromSite,
     finding: {
       kind: 'listener-growth',
       severity: listener.live >= 10 * Math.max(1, listener.limit) ? 'high' : 'medium',
       site: listener.site,
       call,
-      summary: `${listener.live} '${listener.event}' listeners on one ${listener.target} (limit ${listener.limit}, peak ${listener.peak}), added here${never}`,
+      summary: `${listener.live} '${listener.event}' listeners on one ${listener.target} (limit ${listener.limit}, peak ${listener.peak}); ${listener.liveFromSite} of those added here past the limit are still attached${never}`,
       fix,
-      figures: { live: listener.live, peak: listener.peak, limit: listener.limit, addsPastLimit: listener.addsPastLimit, addedAfterAbort: listener.addedAfterAbort },
+      figures: { live: listener.live, liveFromSite: listener.liveFromSite, peak: listener.peak, limit: listener.limit, addsPastLimit: listener.addsPastLimit, addedAfterAbort: listener.addedAfterAbort },
     },
   };
 }

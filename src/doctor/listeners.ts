@@ -29,7 +29,12 @@ export interface ListenerTally {
   lastAtMs: number;
   /** The target that reached `peak`, to count its listeners again when reporting. */
   targetRef: WeakRef<object>;
+  /** The listeners this site added past the limit (the first few hundred), with their targets. */
+  readonly added: { readonly target: WeakRef<object>; readonly listener: WeakRef<object> }[];
 }
+
+/** Listeners remembered per site: enough to tell growth, bounded in memory. */
+const MAX_REMEMBERED = 500;
 
 /** What the watch needs from the doctor. */
 export interface ListenerWatchContext {
@@ -68,6 +73,24 @@ export class ListenerWatch {
     return getEventListeners(target as EventTarget, tally.event).length;
   }
 
+  /** Of the listeners the site added past the limit, how many are still attached. */
+  static liveFromSite(tally: ListenerTally): number {
+    const attached = new Map<object, Set<unknown>>();
+    let live = 0;
+    for (const entry of tally.added) {
+      const target = entry.target.deref();
+      const listener = entry.listener.deref();
+      if (target === undefined || listener === undefined) continue;
+      let current = attached.get(target);
+      if (current === undefined) {
+        current = new Set(target instanceof EventEmitter ? target.listeners(tally.event) : getEventListeners(target as EventTarget, tally.event));
+        attached.set(target, current);
+      }
+      if (current.has(listener)) live += 1;
+    }
+    return live;
+  }
+
   install(): void {
     if (this.#restore !== undefined) return;
     // eslint-disable-next-line @typescript-eslint/no-this-alias -- the wrappers are plain functions: they keep the caller's `this` and a name of their own in stacks.
@@ -80,7 +103,7 @@ export class ListenerWatch {
       replaced.push([emitter, name, original]);
       emitter[name] = function addListener(this: unknown, ...args: unknown[]): unknown {
         const result = original.apply(this, args);
-        watch.#emitterAdded(this, args[0], addListener);
+        watch.#emitterAdded(this, args[0], args[1], addListener);
         return result;
       };
     };
@@ -93,7 +116,7 @@ export class ListenerWatch {
     replaced.push([target, 'addEventListener', add], [target, 'removeEventListener', remove]);
     target.addEventListener = function addEventListener(this: unknown, ...args: unknown[]): unknown {
       const result = add.apply(this, args);
-      watch.#signalAdded(this, args[0], addEventListener);
+      watch.#signalAdded(this, args[0], args[1], addEventListener);
       return result;
     };
     target.removeEventListener = function removeEventListener(this: unknown, ...args: unknown[]): unknown {
@@ -110,20 +133,20 @@ export class ListenerWatch {
     this.#restore = undefined;
   }
 
-  #emitterAdded(emitter: unknown, event: unknown, below: AddListener): void {
+  #emitterAdded(emitter: unknown, event: unknown, listener: unknown, below: AddListener): void {
     try {
       if (!(emitter instanceof EventEmitter) || (typeof event !== 'string' && typeof event !== 'symbol')) return;
       const limit = EventEmitter.prototype.getMaxListeners.call(emitter);
       if (limit === 0 || limit === Infinity) return;
       const count = EventEmitter.prototype.listenerCount.call(emitter, event);
       if (count <= limit) return;
-      this.#record(emitter, emitter.constructor.name || 'EventEmitter', String(event), count, limit, false, below);
+      this.#record(emitter, emitter.constructor.name || 'EventEmitter', String(event), listener, count, limit, false, below);
     } catch (error) {
       this.#context.onError(error);
     }
   }
 
-  #signalAdded(signal: unknown, event: unknown, below: AddListener): void {
+  #signalAdded(signal: unknown, event: unknown, listener: unknown, below: AddListener): void {
     try {
       if (!(signal instanceof AbortSignal) || typeof event !== 'string') return;
       let counts = this.#signalCounts.get(signal);
@@ -144,7 +167,7 @@ export class ListenerWatch {
         count.nextCheck = Math.max(limit + 1, count.approx * 2);
         if (count.approx <= limit) return;
       }
-      this.#record(signal, 'AbortSignal', event, count.approx, limit, signal.aborted, below);
+      this.#record(signal, 'AbortSignal', event, listener, count.approx, limit, signal.aborted, below);
     } catch (error) {
       this.#context.onError(error);
     }
@@ -160,20 +183,23 @@ export class ListenerWatch {
     }
   }
 
-  #record(target: object, targetName: string, event: string, count: number, limit: number, aborted: boolean, below: AddListener): void {
+  #record(target: object, targetName: string, event: string, listener: unknown, count: number, limit: number, aborted: boolean, below: AddListener): void {
     const site = this.#context.sites.find(below);
     if (site.guarded) return;
     const key = `${site.id} ${targetName} ${event}`;
     const now = this.#context.now();
     let tally = this.#tallies.get(key);
     if (tally === undefined) {
-      tally = { site, target: targetName, event, limit, peak: 0, addsPastLimit: 0, addedAfterAbort: 0, firstAtMs: now, lastAtMs: now, targetRef: new WeakRef(target) };
+      tally = { site, target: targetName, event, limit, peak: 0, addsPastLimit: 0, addedAfterAbort: 0, firstAtMs: now, lastAtMs: now, targetRef: new WeakRef(target), added: [] };
       this.#tallies.set(key, tally);
     }
     tally.addsPastLimit += 1;
     tally.lastAtMs = now;
     tally.limit = limit;
     if (aborted) tally.addedAfterAbort += 1;
+    if (tally.added.length < MAX_REMEMBERED && (typeof listener === 'function' || (typeof listener === 'object' && listener !== null))) {
+      tally.added.push({ target: new WeakRef(target), listener: new WeakRef(listener) });
+    }
     if (count > tally.peak) {
       tally.peak = count;
       tally.targetRef = new WeakRef(target);

@@ -15,7 +15,7 @@ export interface DoctorOptions {
   readonly reportPath?: string | null;
   /**
    * Where to write the HTML report, or `null` for none.
-   * @default `reportPath` with `.html` for its extension, else none
+   * @default process.env.TICKGUARD_DOCTOR_HTML (`off` for none), else `reportPath` with `.html` for its extension, else none
    */
   readonly htmlPath?: string | null;
   /**
@@ -79,7 +79,9 @@ export function resolveDoctorOptions(options: DoctorOptions = {}, env: NodeJS.Pr
   }
   const mode = doctorMode(env);
   const reportPath = path('reportPath', options.reportPath, nonEmpty(env.TICKGUARD_DOCTOR_REPORT));
-  const htmlPath = path('htmlPath', options.htmlPath, reportPath === null ? null : reportPath.replace(/\.json$/i, '') + '.html');
+  const htmlEnv = nonEmpty(env.TICKGUARD_DOCTOR_HTML);
+  const htmlDefault = htmlEnv?.toLowerCase() === 'off' ? null : htmlEnv ?? (reportPath === null ? null : `${reportPath.replace(/\.json$/i, '')}.html`);
+  const htmlPath = path('htmlPath', options.htmlPath, htmlDefault);
   const stderr = flag('stderr', options.stderr, mode !== 'quiet');
   const reportOnExit = flag('reportOnExit', options.reportOnExit, true);
   const live = options.live === undefined ? (mode === 'live' ? DEFAULT_LIVE_MS : null) : options.live;

@@ -76,6 +76,8 @@ export interface DoctorListenerReport {
   readonly peak: number;
   /** Listeners on that target when the report was made. */
   readonly live: number;
+  /** Of the listeners this site added past the limit, those still attached. */
+  readonly liveFromSite: number;
   readonly addsPastLimit: number;
   readonly addedAfterAbort: number;
   readonly firstAtMs: number;

@@ -39,7 +39,7 @@ export class SiteTally {
   asyncRuns = 0;
   inFlight = 0;
   peakInFlight = 0;
-  /** Ticks that fired while an earlier run of the same interval (or chain) was still in flight. */
+  /** Ticks that started a run while an earlier run of the same interval (or chain) was still in flight. */
   overlappedTicks = 0;
   createdAfterShutdown = 0;
   /** A clear after shutdown hit a timer of this site that had already fired. */
@@ -91,8 +91,12 @@ export class TimerRecord implements RunOwner {
   }
 
   runStarted(): void {
-    this.inFlight += 1;
     const tally = this.tally;
+    // An overlap is a run started while an earlier one of the same interval (or chain) is
+    // still in flight; a tick that only finds it busy and returns starts nothing.
+    const earlier = tally.kind === 'setTimeout' ? (tally.isChain ? tally.inFlight : 0) : this.inFlight;
+    if (earlier > 0) tally.overlappedTicks += 1;
+    this.inFlight += 1;
     tally.asyncRuns += 1;
     tally.inFlight += 1;
     if (tally.inFlight > tally.peakInFlight) tally.peakInFlight = tally.inFlight;

@@ -76,6 +76,8 @@ export class TimerWatch {
   readonly #armedIntervals = new Set<TimerRecord>();
   #restore: (() => void) | undefined;
   #active = false;
+  /** The timer whose callback is running: clearing itself there is tidy-up, not a stale stop. */
+  #firing: TimerRecord | undefined;
 
   constructor(context: TimerWatchContext, original: OriginalTimers) {
     this.#context = context;
@@ -244,17 +246,17 @@ export class TimerWatch {
     try {
       const tally = record.tally;
       tally.ticks += 1;
-      if (tally.kind === 'setTimeout') {
-        // Overlap of a chain: an earlier link's run is still going when this link fires.
-        if (tally.inFlight > 0 && tally.isChain) tally.overlappedTicks += 1;
-        this.#ended(record, 'fired');
-      } else if (record.inFlight > 0) {
-        tally.overlappedTicks += 1;
-      }
+      if (tally.kind === 'setTimeout') this.#ended(record, 'fired');
     } catch (error) {
       this.#context.onError(error);
     }
-    return this.#context.runs.run(record, callback, thisArg, args);
+    const outer = this.#firing;
+    this.#firing = record;
+    try {
+      return this.#context.runs.run(record, callback, thisArg, args);
+    } finally {
+      this.#firing = outer;
+    }
   }
 
   #clearing(timer: unknown): void {
@@ -267,6 +269,7 @@ export class TimerWatch {
         this.#ended(record, 'cleared');
         return;
       }
+      if (record === this.#firing) return;
       record.tally.staleClears += 1;
       if (this.#context.shuttingDown()) record.tally.staleClearAfterShutdown = true;
     } catch (error) {

@@ -172,6 +172,11 @@ function strategyReport(settings: LabSettings, outcome: StrategyOutcome): Strate
     scheme: definition.scheme,
     maxConcurrency,
     samples: outcome.samples,
+    doctor: outcome.doctor === null ? null : {
+      findings: outcome.doctor.findings,
+      watchedMs: outcome.doctor.watchedMs,
+      sitesWatched: outcome.doctor.sites.filter((site) => !site.guarded).length,
+    },
   };
   if (outcome.result === null) {
     const error = outcome.error ?? 'the worker reported nothing';

@@ -12,6 +12,7 @@ import { createLiveView, type LiveMode, type LiveOutput } from './live.js';
 import { renderHtmlReport } from './report-html.js';
 import { renderSummary } from './report-table.js';
 import { runStrategies, type RunnerSettings } from './runner.js';
+import { STRATEGIES } from './strategies.js';
 import { excessRatePerSecond, formatBytes, formatMs, plural } from './format.js';
 import type { LabReport, LabSettings, StoreTarget } from './protocol.js';
 import { runReplicasScene, type ReplicasOutcome, type ReplicasSettings } from './replicas.js';
@@ -143,6 +144,8 @@ function runnerSettings(settings: LabSettings, options: LabOptions): RunnerSetti
   return {
     ...settings,
     strategies: options.strategies,
+    // The naive strategies run as an unmodified app would under `node --import tickguard/doctor`.
+    doctor: options.strategies.filter((name) => STRATEGIES[name].kind === 'naive'),
     // Long enough to see a loop re-arm after stop, short enough not to drag the run out.
     graceMs: Math.min(3_000, Math.max(500, 3 * settings.intervalMs)),
   };

@@ -4,6 +4,8 @@
  * crosses a process boundary and ends up in `--json` output and in the HTML report.
  */
 
+import type { DoctorFinding } from '../../doctor/report.js';
+
 /** Whether a strategy is a pattern that causes trouble, or one of tickguard's schemes. */
 export type StrategyKind = 'naive' | 'tickguard';
 
@@ -142,6 +144,18 @@ export interface StrategyReport extends Omit<WorkerResult, 'violations'> {
   readonly findings: readonly string[];
   readonly violations: readonly Violation[];
   readonly samples: readonly Sample[];
+  /** What the doctor saw, for a strategy run under it (the naive ones); `null` otherwise. */
+  readonly doctor: DoctorView | null;
+}
+
+/** What the doctor reported about one strategy's worker. */
+export interface DoctorView {
+  /** Its findings, most severe first, sites relative to the lab's working directory. */
+  readonly findings: readonly DoctorFinding[];
+  /** How long it watched. */
+  readonly watchedMs: number;
+  /** Timer sites it watched (tickguard's own engine not counted). */
+  readonly sitesWatched: number;
 }
 
 /** The lab's settings, as reported. */

@@ -133,9 +133,21 @@ function strategySection(strategy: StrategyReport): string {
 <pre><code>${escapeHtml(definition.pattern)}</code></pre>
 <p>${escapeHtml(definition.explanation)}</p>
 ${findings === '' ? '' : `<ul>${findings}</ul>`}
+${doctorSection(strategy)}
 ${warnings}
 ${error}
 </article>`;
+}
+
+/** "What the doctor saw": its findings on this strategy's worker, run under `--import tickguard/doctor`. */
+function doctorSection(strategy: StrategyReport): string {
+  const doctor = strategy.doctor;
+  if (doctor === null) return '';
+  const heading = `<h4>What the doctor saw <small>(node --import tickguard/doctor, ${escapeHtml(formatMs(doctor.watchedMs))}, ${plural(doctor.sitesWatched, 'timer site')})</small></h4>`;
+  if (doctor.findings.length === 0) return `<div class="doctor">${heading}<p class="small">Nothing: no overlap, no leaked timer, no re-arm after stop, no listener growth.</p></div>`;
+  const items = doctor.findings.map((finding) =>
+    `<li><span class="badge fail">${escapeHtml(finding.kind)}</span> <code>${escapeHtml(finding.site)}</code> <code>${escapeHtml(finding.call)}</code>: ${escapeHtml(finding.summary)}<br><small>→ <code>${escapeHtml(finding.fix)}</code></small></li>`);
+  return `<div class="doctor">${heading}<ul>${items.join('')}</ul></div>`;
 }
 
 const GROUP_COLORS = { naive: '#d62728', coordinated: '#1f77b4' } as const;

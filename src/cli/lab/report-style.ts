@@ -146,5 +146,8 @@ code { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; }
 .caption { font-weight: normal; font-size: 13px; margin-left: 12px; }
 .pair { display: grid; grid-template-columns: 1fr 1fr; gap: 0 18px; }
 .pair article { min-width: 0; }
+h4 { margin: 12px 0 4px; font-size: 14px; }
+h4 small { font-weight: normal; color: #666; }
+.doctor { border-left: 3px solid #ff7f0e; padding-left: 10px; }
 footer { margin-top: 30px; font-size: 13px; color: #666; }
 `;

@@ -25,8 +25,16 @@ export const TABLE_COLUMNS: readonly TableColumn[] = [
   { header: 'peak handles', align: 'right', cell: (s) => figure(s, s.peakHandles) },
   { header: 'loop p99', align: 'right', cell: (s) => (s.status === 'ok' ? formatMs(s.eventLoopDelayP99Ms) : '-') },
   { header: 'after stop', align: 'left', cell: afterStop },
+  { header: 'doctor saw', align: 'left', cell: doctorSaw },
   { header: 'self-check', align: 'left', cell: selfCheck },
 ];
+
+/** The kinds of the doctor's findings, `nothing` when it found none, `-` when it did not watch. */
+export function doctorSaw(strategy: StrategyReport): string {
+  if (strategy.doctor === null) return '-';
+  const kinds = [...new Set(strategy.doctor.findings.map((finding) => finding.kind))];
+  return kinds.length === 0 ? 'nothing' : kinds.join(', ');
+}
 
 function figure(strategy: StrategyReport, n: number): string {
   return strategy.status === 'ok' ? String(n) : '-';
@@ -135,6 +143,10 @@ export function renderSummary(report: LabReport): string {
       continue;
     }
     out.push(`${strategy.name} (${strategy.scheme}): ${strategy.findings.join('; ')}`);
+    for (const finding of strategy.doctor?.findings ?? []) {
+      out.push(`  doctor: ${finding.kind} at ${finding.site} ${finding.call}: ${finding.summary}`);
+      out.push(`    → ${finding.fix}`);
+    }
   }
   const scene = renderReplicasSummary(report.replicas);
   if (scene !== null) out.push('', scene);

@@ -9,10 +9,19 @@
  * when it is missing, e.g. under a test runner). From the bundle it is dist/cli/main.js, the very
  * file this code was bundled into: tsup builds the CLI as one file, so there is no separate
  * worker file to point at.
+ *
+ * The naive strategies run under the doctor (`--import` of src/doctor/index.ts, or dist/doctor.js
+ * beside the bundle), as an app would: it writes its JSON report when the worker exits, and the
+ * runner reads it back as "what the doctor saw".
  */
 import { fork, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { DoctorReport } from '../../doctor/report.js';
 import type { Sample, WorkerConfig, WorkerMessage, WorkerResult } from './protocol.js';
 import type { StrategyName } from './strategies.js';
 
@@ -20,6 +29,8 @@ import type { StrategyName } from './strategies.js';
 export interface RunnerSettings extends Omit<WorkerConfig, 'strategy'> {
   readonly strategies: readonly StrategyName[];
   readonly parallel: number;
+  /** Strategies to run under the doctor. @default none */
+  readonly doctor?: readonly StrategyName[];
 }
 
 /** What became of one strategy's child. */
@@ -29,6 +40,8 @@ export interface StrategyOutcome {
   /** `null` when the child failed; `error` then says how. */
   readonly result: WorkerResult | null;
   readonly error: string | null;
+  /** The doctor's report, for a strategy run under it; `null` otherwise or when it wrote none. */
+  readonly doctor: DoctorReport | null;
 }
 
 /** Hears about children as they go. */
@@ -43,6 +56,8 @@ export interface WorkerLaunch {
   readonly modulePath: string;
   readonly args: readonly string[];
   readonly execArgv: readonly string[];
+  /** What to `--import` to run a worker under the doctor, or `null` when it cannot be found. */
+  readonly doctorImport: string | null;
 }
 
 /** Heap limit of a child: a naive strategy that escapes its caps dies alone, not the machine. */
@@ -53,6 +68,8 @@ const STARTUP_ALLOWANCE_MS = 20_000;
 const STOP_ALLOWANCE_MS = 5_000;
 /** A child that sent its result but has not exited after this long is killed. */
 const EXIT_ALLOWANCE_MS = 2_000;
+/** How often the doctor samples a worker: a lab run lasts seconds, not hours. */
+const DOCTOR_SAMPLE = '250ms';
 /** Flags of this process not to pass on to children. */
 const DROPPED_EXEC_ARGS = ['--inspect', '--debug', '--max-old-space-size', '--cpu-prof', '--heap-prof', '--heapsnapshot'];
 
@@ -64,10 +81,12 @@ export function workerLaunch(): WorkerLaunch {
   const inherited = process.execArgv.filter((arg) => !DROPPED_EXEC_ARGS.some((prefix) => arg.startsWith(prefix)));
   const hasTsx = inherited.some((arg) => /[\\/]tsx[\\/]|^tsx$/.test(arg));
   const loader = fromSource && !hasTsx ? ['--import', tsxLoaderUrl()] : [];
+  const doctor = fromSource ? new URL('../../doctor/index.ts', import.meta.url) : new URL('../doctor.js', import.meta.url);
   return {
     modulePath,
     args: ['__lab-worker'],
     execArgv: [...inherited, ...loader, `--max-old-space-size=${CHILD_MAX_OLD_SPACE_MB}`],
+    doctorImport: existsSync(doctor) ? doctor.href : null,
   };
 }
 
@@ -96,7 +115,7 @@ export async function runStrategies(
   const lane = async (): Promise<void> => {
     for (let name = pending.shift(); name !== undefined; name = pending.shift()) {
       if (signal?.aborted === true) {
-        outcomes.set(name, { name, samples: [], result: null, error: 'not run: the lab was interrupted' });
+        outcomes.set(name, { name, samples: [], result: null, error: 'not run: the lab was interrupted', doctor: null });
         continue;
       }
       listener.onStart?.(name);
@@ -122,8 +141,11 @@ function runChild(
   children: Set<ChildProcess>,
   signal: AbortSignal | undefined,
 ): Promise<StrategyOutcome> {
-  const { strategies: _strategies, parallel: _parallel, ...shared } = settings;
+  const { strategies: _strategies, parallel: _parallel, doctor: underDoctor = [], ...shared } = settings;
   const config: WorkerConfig = { ...shared, strategy: name };
+  const doctorReport = underDoctor.includes(name) && launch.doctorImport !== null
+    ? join(tmpdir(), `tickguard-lab-doctor-${process.pid}-${randomUUID()}.json`)
+    : null;
   return new Promise<StrategyOutcome>((resolve) => {
     const samples: Sample[] = [];
     let result: WorkerResult | null = null;
@@ -133,7 +155,10 @@ function runChild(
       output = (output + chunk.toString('utf8')).slice(-4_000);
     };
     const child = fork(launch.modulePath, [...launch.args, JSON.stringify(config)], {
-      execArgv: [...launch.execArgv],
+      execArgv: doctorReport === null ? [...launch.execArgv] : [...launch.execArgv, '--import', launch.doctorImport!],
+      env: doctorReport === null
+        ? process.env
+        : { ...process.env, TICKGUARD_DOCTOR: 'quiet', TICKGUARD_DOCTOR_REPORT: doctorReport, TICKGUARD_DOCTOR_HTML: 'off', TICKGUARD_DOCTOR_SAMPLE: DOCTOR_SAMPLE },
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       serialization: 'json',
     });
@@ -174,16 +199,30 @@ function runChild(
       clearTimeout(exitTimer);
       signal?.removeEventListener('abort', onAbort);
       children.delete(child);
+      const doctor = doctorReport === null ? null : readDoctorReport(doctorReport);
       if (result !== null && failure === null) {
-        resolve({ name, samples, result, error: null });
+        resolve({ name, samples, result, error: null, doctor });
         return;
       }
       const how = killedBy === null ? `exited with code ${String(code)}` : `was ended by ${killedBy}`;
       const reason = failure ?? `the worker ${how} before reporting a result`;
       const tail = output.trim();
-      resolve({ name, samples, result: null, error: tail === '' ? reason : `${reason}\n${tail}` });
+      resolve({ name, samples, result: null, error: tail === '' ? reason : `${reason}\n${tail}`, doctor });
     });
   });
+}
+
+/** The doctor's report a worker left on exit (then removed), or `null` when it left none. */
+function readDoctorReport(path: string): DoctorReport | null {
+  if (!existsSync(path)) return null;
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as DoctorReport;
+  } catch {
+    // Half a file (the worker was killed while writing): no report to show.
+    return null;
+  } finally {
+    rmSync(path, { force: true });
+  }
 }
 
 function isWorkerMessage(value: unknown): value is WorkerMessage {

@@ -15,7 +15,7 @@ import { monitorEventLoopDelay, performance, type IntervalHistogram } from 'node
 import { setImmediate as nextTurn, setTimeout as delay } from 'node:timers/promises';
 import { Downstream } from './downstream.js';
 import { RunProbe } from './probe.js';
-import { STRATEGIES, isStrategyName, type StrategyDefinition } from './strategies.js';
+import { STRATEGIES, isStrategyName, type RunningStrategy, type StopResult, type StrategyDefinition } from './strategies.js';
 import type { EngineView, Sample, Violation, WorkerConfig, WorkerMessage, WorkerResult } from './protocol.js';
 
 /** Resolution of the event-loop delay histograms; the excess over it is what is reported. */
@@ -158,7 +158,7 @@ async function runOne(
   stopping = true;
   const stoppedAtMs = Math.round(sinceStart());
   probe.markStopRequested();
-  const { engine } = await running.stop();
+  const { engine } = await stopOnSigterm(running);
   await delay(config.graceMs);
   clearInterval(sampler);
   // The timer that just fired is listed until its callback has returned: let the loop turn once.
@@ -195,6 +195,22 @@ async function runOne(
     violations,
     warnings: [...warnings],
   };
+}
+
+/**
+ * Stops the strategy the way a deploy stops a service: from a SIGTERM handler. The worker sends
+ * the signal to itself, so that the doctor, when it watches the worker, sees the app say it is
+ * shutting down before the strategy's own stop runs. (On Windows a signal would kill the
+ * process outright: the strategy is stopped directly there.)
+ */
+function stopOnSigterm(running: RunningStrategy): Promise<StopResult> {
+  if (process.platform === 'win32') return running.stop();
+  return new Promise<StopResult>((resolve, reject) => {
+    process.once('SIGTERM', () => {
+      running.stop().then(resolve, reject);
+    });
+    process.kill(process.pid, 'SIGTERM');
+  });
 }
 
 /**
