@@ -3,13 +3,14 @@
  * request listener, so the adapters only hand it the framework's raw `req`/`res` and tell it the
  * prefix it is mounted at; routing, the token check and the dashboard stay the handler's.
  *
- * - **Express** (4, 5) and Connect need no adapter: `app.use('/admin', admin)` — Express strips
+ * - **Express** (and Connect) needs no adapter: `app.use('/admin', admin)` — Express strips
  *   the mount path from `req.url` itself.
- * - **Fastify** (4, 5): `app.register(fastifyAdmin(admin), { prefix: '/admin' })`.
- * - **Koa** (2, 3): `app.use(koaAdmin(admin, { prefix: '/admin' }))`.
+ * - **Fastify**: `app.register(fastifyAdmin(admin), { prefix: '/admin' })`.
+ * - **Koa**: `app.use(koaAdmin(admin, { prefix: '/admin' }))`.
  *
- * The types below are the few members the adapters use, so that neither framework is a
- * dependency of tickguard; Fastify's and Koa's own types satisfy them.
+ * Tested against Express 5, Fastify 5 and Koa 3. The types below are the few members the
+ * adapters use, so that neither framework is a dependency of tickguard; Fastify's and Koa's own
+ * types satisfy them.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { InvalidOptionError } from '../errors.js';
