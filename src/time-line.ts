@@ -18,6 +18,10 @@
  * used as is, a deadline armed with one and checked with another would often look a fraction of
  * a millisecond early, and wake the loop twice. A reading replaces the kept offset only when it
  * differs by a millisecond or more: a real step or drift of the wall clock.
+ *
+ * Under a test's fake timers both lines are the fake clock's (`fake-timers.ts`): the offset is a
+ * whole number of milliseconds, so due times stay on the whole milliseconds those timers fire on,
+ * and `setSystemTime()` is a wall-clock step like any other.
  */
 import type { Clock } from './clock.js';
 

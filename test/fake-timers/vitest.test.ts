@@ -76,3 +76,20 @@ describe('the package loaded while vitest fakes timers (fake timers in a setup f
     expect(await fixedRate(pkg.createScheduler, advance)).toEqual(EXPECTED_FIXED_RATE);
   });
 });
+
+describe('vi.setSystemTime() while runs are in flight (a wall-clock step)', () => {
+  it('moves due times, not waits: a run\'s timeout still counts fake monotonic time', async () => {
+    vi.useFakeTimers({ now: T0 });
+    const scheduler = createScheduler();
+    const outcomes: string[] = [];
+    scheduler.on('run:end', (e) => void outcomes.push(`${e.outcome}@${Date.now() - T0}`));
+    scheduler.add({ name: 'slow', fixedDelay: 1_000, timeout: 5_000, run: (ctx) => new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve())) });
+    await advance(2_000); // the run started at 1000
+    vi.setSystemTime(T0 + 3_600_000);
+    await advance(3_999);
+    expect(outcomes).toEqual([]);
+    await advance(1);
+    expect(outcomes).toEqual([`timeout@${3_600_000 + 4_000}`]);
+    await scheduler.stop();
+  });
+});
