@@ -63,7 +63,7 @@ function doctorReport(findings: DoctorFinding[]): DoctorReport {
   const context = { t: 2_500, eventLoopDelayP50Ms: 0, eventLoopDelayP99Ms: 1, heapUsedBytes: 1, handlesByType: {}, armedTimers: 0 };
   return {
     tool: 'tickguard doctor', version: '0.0.0-test', node: 'v20.0.0', pid: 1, argv: [], startedAt: '2024-05-01T12:00:00.000Z',
-    watchedMs: 2_500, reason: 'exit', shutdown: { signal: 'SIGTERM', atMs: 2_000 }, findings, sites: [], listeners: [],
+    watchedMs: 2_500, reason: 'exit', shutdown: { signal: 'SIGTERM', atMs: 2_000, handledByApp: true }, findings, sites: [], listeners: [],
     samples: [], context, doctorErrors: [],
   };
 }

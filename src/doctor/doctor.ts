@@ -62,7 +62,7 @@ class RunningDoctor implements Doctor {
   readonly #context = new ContextSampler();
   readonly #handlers: [string, Listener][] = [];
   readonly #intervals: unknown[] = [];
-  #shutdown: { signal: string; atMs: number } | null = null;
+  #shutdown: { signal: string; atMs: number; handledByApp: boolean } | null = null;
   #finalReportMade = false;
   #stopped = false;
 
@@ -150,9 +150,10 @@ class RunningDoctor implements Doctor {
     for (const signal of SHUTDOWN_SIGNALS) {
       const onSignal = (): void => {
         this.#guard(() => {
-          this.#shutdown ??= { signal, atMs: Math.round(this.#now()) };
+          const handledByApp = process.listenerCount(signal) > 1;
+          this.#shutdown ??= { signal, atMs: Math.round(this.#now()), handledByApp };
           // Only ours: Node's default is to die by the signal. Keep it, with the report written.
-          if (process.listenerCount(signal) === 1) {
+          if (!handledByApp) {
             this.#finalReport('signal');
             this.stop();
             process.kill(process.pid, signal);

@@ -19,7 +19,7 @@ const SEVERITY_RANK: Readonly<Record<DoctorSeverity, number>> = { high: 0, mediu
 export interface DiagnosisInput {
   readonly sites: readonly DoctorSiteReport[];
   readonly listeners: readonly DoctorListenerReport[];
-  readonly shutdown: { readonly signal: string; readonly atMs: number } | null;
+  readonly shutdown: { readonly signal: string; readonly atMs: number; readonly handledByApp: boolean } | null;
   /** Milliseconds since the doctor started. */
   readonly nowMs: number;
 }
@@ -125,7 +125,8 @@ function rearmFinding(site: DoctorSiteReport, shutdown: DiagnosisInput['shutdown
 }
 
 function armedAtShutdownFinding(site: DoctorSiteReport, shutdown: DiagnosisInput['shutdown'], nowMs: number): { finding: DoctorFinding; weight: number } | null {
-  if (shutdown === null || site.armedFromBeforeShutdown === 0) return null;
+  // Without a handler of its own the app died by the signal: nothing was left running.
+  if (shutdown === null || !shutdown.handledByApp || site.armedFromBeforeShutdown === 0) return null;
   const afterMs = Math.max(0, Math.round(nowMs - shutdown.atMs));
   return {
     weight: site.armedFromBeforeShutdown,

@@ -25,7 +25,7 @@ export interface DoctorOptions {
   readonly stderr?: boolean;
   /**
    * Print one line of findings and context on stderr this often, or `null` for never.
-   * @default `'5s'` when `TICKGUARD_DOCTOR=live`, else `null`
+   * @default when `TICKGUARD_DOCTOR=live`, process.env.TICKGUARD_DOCTOR_LIVE or `'5s'`; else `null`
    * @example startDoctor({ live: '10s' })
    */
   readonly live?: Duration | null;
@@ -84,8 +84,8 @@ export function resolveDoctorOptions(options: DoctorOptions = {}, env: NodeJS.Pr
   const htmlPath = path('htmlPath', options.htmlPath, htmlDefault);
   const stderr = flag('stderr', options.stderr, mode !== 'quiet');
   const reportOnExit = flag('reportOnExit', options.reportOnExit, true);
-  const live = options.live === undefined ? (mode === 'live' ? DEFAULT_LIVE_MS : null) : options.live;
-  const liveMs = live === null ? null : parseDuration(live, 'live');
+  const live = options.live === undefined ? (mode === 'live' ? nonEmpty(env.TICKGUARD_DOCTOR_LIVE) ?? DEFAULT_LIVE_MS : null) : options.live;
+  const liveMs = live === null ? null : parseDuration(live, options.live === undefined ? 'TICKGUARD_DOCTOR_LIVE' : 'live');
   const sample = options.sample ?? nonEmpty(env.TICKGUARD_DOCTOR_SAMPLE) ?? DEFAULT_SAMPLE_MS;
   const sampleMs = parseDuration(sample, options.sample === undefined ? 'TICKGUARD_DOCTOR_SAMPLE' : 'sample');
   if (sampleMs < MIN_SAMPLE_MS) {

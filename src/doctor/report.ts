@@ -99,8 +99,11 @@ export interface DoctorReport {
   /** Milliseconds the doctor had watched when the report was made. */
   readonly watchedMs: number;
   readonly reason: DoctorReportReason;
-  /** When the app said it was shutting down, or `null`. */
-  readonly shutdown: { readonly signal: string; readonly atMs: number } | null;
+  /**
+   * When the app said it was shutting down, or `null`. `handledByApp` is false when the app had
+   * no handler of its own for the signal (the process then died by it, as Node does by default).
+   */
+  readonly shutdown: { readonly signal: string; readonly atMs: number; readonly handledByApp: boolean } | null;
   /** Ranked: most severe first. */
   readonly findings: readonly DoctorFinding[];
   readonly sites: readonly DoctorSiteReport[];

@@ -1,0 +1,61 @@
+/**
+ * startDoctor() in this process: options validated at the call, one doctor per process, an
+ * overlapping interval seen through the public API, and stop() puts Node's functions back.
+ * Real timers, asserted on counts: the test waits for ticks, never for a duration.
+ */
+import timers from 'node:timers';
+import { afterEach, describe, expect, it } from 'vitest';
+import { InvalidOptionError } from '../../src/index.js';
+import { startDoctor, type Doctor } from '../../src/doctor/index.js';
+
+let doctor: Doctor | undefined;
+afterEach(() => {
+  doctor?.stop();
+  doctor = undefined;
+});
+
+describe('startDoctor()', () => {
+  it('refuses bad options with an error that names the option', () => {
+    expect(() => startDoctor({ sample: '10ms' })).toThrow(InvalidOptionError);
+    expect(() => startDoctor({ sample: '10ms' })).toThrow('Expected `sample` to be at least 50ms, got "10ms"');
+    expect(() => startDoctor({ live: -1 })).toThrow(/Expected `live` to be a positive duration/);
+    expect(() => startDoctor({ reportPath: '' })).toThrow('Expected `reportPath` to be a file path or null, got ""');
+    expect(() => startDoctor({ stderr: 'yes' as unknown as boolean })).toThrow('Expected `stderr` to be a boolean, got "yes"');
+    expect(() => startDoctor({ colour: true } as never)).toThrow(/Unknown doctor option `colour`/);
+  });
+
+  it('sees an interval whose runs overlap, names this file, and stop() restores the timer functions', async () => {
+    const original = { setTimeout: globalThis.setTimeout, setInterval: globalThis.setInterval, module: timers.setInterval };
+    doctor = startDoctor({ reportOnExit: false, stderr: false, reportPath: null });
+    expect(startDoctor()).toBe(doctor);
+    expect(globalThis.setInterval).not.toBe(original.setInterval);
+    expect(timers.setInterval).toBe(globalThis.setInterval);
+
+    const never: Promise<void>[] = [];
+    let ticks = 0;
+    let reached: () => void = () => undefined;
+    const fiveTicks = new Promise<void>((resolve) => (reached = resolve));
+    const id = setInterval(function refresh() {
+      ticks += 1;
+      // A run that never settles: every later tick overlaps it.
+      never.push(new Promise<void>(() => undefined));
+      if (ticks === 5) reached();
+      return never.at(-1);
+    }, 5);
+    await fiveTicks;
+    clearInterval(id);
+
+    const report = doctor.report();
+    const overlap = report.findings.find((finding) => finding.kind === 'overlap');
+    expect(overlap?.site).toMatch(/^test\/doctor\/programmatic\.test\.ts:\d+:\d+$/);
+    expect(overlap?.call).toBe('setInterval(refresh, 5)');
+    expect(overlap?.figures).toMatchObject({ peakInFlight: 5, inFlight: 5, overlappedTicks: 4, ticks: 5 });
+    expect(report.sites.find((site) => site.call === 'setInterval(refresh, 5)')).toMatchObject({ created: 1, cleared: 1, armed: 0 });
+
+    doctor.stop();
+    doctor = undefined;
+    expect(globalThis.setTimeout).toBe(original.setTimeout);
+    expect(globalThis.setInterval).toBe(original.setInterval);
+    expect(timers.setInterval).toBe(original.module);
+  });
+});
