@@ -23,7 +23,8 @@ export interface RunOwner {
 export class RunWatch {
   #depth = 0;
   #lastCreated: Promise<unknown> | undefined;
-  #settledDuringTick: Promise<unknown>[] = [];
+  /** Promises settled while a callback ran; allocated on the first one (sync callbacks make none). */
+  #settledDuringTick: Promise<unknown>[] | undefined;
   readonly #pending = new WeakMap<Promise<unknown>, RunOwner>();
   #pendingCount = 0;
   #stopHooks: (() => void) | undefined;
@@ -39,7 +40,7 @@ export class RunWatch {
         if (this.#depth > 0) this.#lastCreated = promise;
       },
       settled: (promise) => {
-        if (this.#depth > 0) this.#settledDuringTick.push(promise);
+        if (this.#depth > 0) (this.#settledDuringTick ??= []).push(promise);
         if (this.#pendingCount === 0) return;
         const owner = this.#pending.get(promise);
         if (owner === undefined) return;
@@ -60,7 +61,7 @@ export class RunWatch {
     const outerLast = this.#lastCreated;
     const outerSettled = this.#settledDuringTick;
     this.#lastCreated = undefined;
-    this.#settledDuringTick = [];
+    this.#settledDuringTick = undefined;
     this.#depth += 1;
     let result: unknown;
     try {
@@ -69,10 +70,10 @@ export class RunWatch {
     } finally {
       this.#depth -= 1;
       const work = result instanceof Promise ? result : this.#lastCreated;
-      const settled = this.#settledDuringTick;
+      const settled = this.#settledDuringTick as Promise<unknown>[] | undefined;
       this.#lastCreated = outerLast;
       this.#settledDuringTick = outerSettled;
-      if (work !== undefined && !settled.includes(work) && !this.#pending.has(work)) {
+      if (work !== undefined && settled?.includes(work) !== true && !this.#pending.has(work)) {
         this.#pending.set(work, owner);
         this.#pendingCount += 1;
         this.#safely(() => owner.runStarted());

@@ -15,6 +15,28 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 const quiet = (report: string): Record<string, string> => ({ TICKGUARD_DOCTOR: 'quiet', TICKGUARD_DOCTOR_REPORT: report, TICKGUARD_DOCTOR_SAMPLE: '100ms' });
 
+describe('the doctor on an unmodified ESM app', () => {
+  it('finds the avalanche at the setInterval line, ranks it, and prints the fix on stderr', async () => {
+    const path = join(work, 'avalanche.json');
+    const run = await runApp(fixture('avalanche.mjs'), {
+      env: { TICKGUARD_DOCTOR_REPORT: path, TICKGUARD_DOCTOR_SAMPLE: '100ms' },
+      readyWhen: 'running',
+      onReady: (pid) => process.kill(pid, 'SIGTERM'),
+    });
+    expect([run.code, run.signal]).toEqual([0, null]);
+    const report = readReport(path);
+    const site = siteOf('avalanche.mjs', 'const timer = setInterval(');
+    expect(report.findings.map((f) => [f.kind, f.site])).toEqual([['overlap', site]]);
+    const [overlap] = report.findings;
+    // 20 ticks/s, each run 120 ms: two or three in flight at any time, and never more than a few.
+    expect(overlap!.figures.peakInFlight).toBeGreaterThanOrEqual(2);
+    expect(overlap!.figures.overlappedTicks).toBeGreaterThanOrEqual(10);
+    expect(run.stderr).toContain(`overlap  ${site}  setInterval(() => …, 50)`);
+    expect(run.stderr).toContain("→ scheduler.add({ name: 'job', fixedRate: 50, overlap: 'skip', run })");
+    expect(run.stderr).toMatch(/; SIGTERM seen at \+\d+\.\ds\n/);
+  });
+});
+
 describe('the doctor on healthy patterns', () => {
   it('reports nothing for a sync interval, an awaited loop, cleared intervals, a chain that stops on abort, per-run listeners', async () => {
     const path = join(work, 'healthy.json');
