@@ -53,7 +53,7 @@ export function installedFakeClock(): FakeClock | undefined {
 /**
  * The monotonic time of fake timers: `performance` when they fake it (it ignores
  * `setSystemTime()`, as a real monotonic clock ignores a wall-clock step), else their own count.
- * Fakes older than `@sinonjs/fake-timers` 11 (jest 29's) have no `performance.timeOrigin`.
+ * Older fakes (`@sinonjs/fake-timers` 10, jest 29's) have no `performance.timeOrigin`: their own count then.
  */
 export function fakeMonotonicNow(fake: FakeClock): number {
   const performance = globalThis.performance;
