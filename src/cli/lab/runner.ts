@@ -155,7 +155,8 @@ function runChild(
       output = (output + chunk.toString('utf8')).slice(-4_000);
     };
     const child = fork(launch.modulePath, [...launch.args, JSON.stringify(config)], {
-      execArgv: doctorReport === null ? [...launch.execArgv] : [...launch.execArgv, '--import', launch.doctorImport!],
+      // Source maps on, so that the doctor names lines of strategies.ts, not of the bundle.
+      execArgv: doctorReport === null ? [...launch.execArgv] : [...launch.execArgv, '--enable-source-maps', '--import', launch.doctorImport!],
       env: doctorReport === null
         ? process.env
         : { ...process.env, TICKGUARD_DOCTOR: 'quiet', TICKGUARD_DOCTOR_REPORT: doctorReport, TICKGUARD_DOCTOR_HTML: 'off', TICKGUARD_DOCTOR_SAMPLE: DOCTOR_SAMPLE },
