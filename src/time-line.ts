@@ -21,7 +21,10 @@
  *
  * Under a test's fake timers both lines are the fake clock's (`fake-timers.ts`): the offset is a
  * whole number of milliseconds, so due times stay on the whole milliseconds those timers fire on,
- * and `setSystemTime()` is a wall-clock step like any other.
+ * and `setSystemTime()` is a wall-clock step like any other. Two whole-millisecond clocks have no
+ * resolution to smooth, so a whole reading also replaces a kept offset with a fraction — the one
+ * read on the real clocks before the test installed its fake timers, which would otherwise put
+ * every due time a fraction past the millisecond it is due on, and fire it a millisecond late.
  */
 import type { Clock } from './clock.js';
 
@@ -57,7 +60,7 @@ export class TimeLine {
 
   #read(): void {
     const reading = this.#clock.wallNow() - this.#clock.now();
-    if (!(Math.abs(reading - this.#offset) < RESOLUTION_MS)) this.#offset = reading;
+    if (!(Math.abs(reading - this.#offset) < RESOLUTION_MS) || (Number.isInteger(reading) && !Number.isInteger(this.#offset))) this.#offset = reading;
   }
 
   /** The wall-clock time at the monotonic instant `monoNow` (the pass's time, usually). */

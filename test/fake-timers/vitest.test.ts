@@ -93,3 +93,21 @@ describe('vi.setSystemTime() while runs are in flight (a wall-clock step)', () =
     await scheduler.stop();
   });
 });
+
+describe('a scheduler created before the fake timers are installed (a service module loaded by the test)', () => {
+  it('runs on the slots of the fake Date: one period gives one run, each on its millisecond', async () => {
+    const scheduler = createScheduler();
+    // A job added on the real clocks reads their offset, which has a fraction of a millisecond.
+    scheduler.add({ name: 'hourly', fixedRate: '1h', run: () => {} });
+    vi.useFakeTimers();
+    const start = Date.now();
+    const ranAt: number[] = [];
+    scheduler.add({ name: 'poll', fixedRate: 100, run: () => void ranAt.push(Date.now()) });
+    const firstSlot = Math.floor(start / 100) * 100 + 100;
+    await advance(firstSlot - start);
+    expect(ranAt).toEqual([firstSlot]);
+    await advance(900);
+    expect(ranAt).toEqual(Array.from({ length: 10 }, (_, i) => firstSlot + 100 * i));
+    await scheduler.stop();
+  });
+});
