@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { escapeHtml } from '../../src/cli/lab/report-style.js';
 import { fixture, readReport, runApp, siteOf } from './run-app.js';
 
 const work = mkdtempSync(join(tmpdir(), 'tickguard-doctor-'));
@@ -34,6 +35,33 @@ describe('the doctor on an unmodified ESM app', () => {
     expect(run.stderr).toContain(`overlap  ${site}  setInterval(() => …, 50)`);
     expect(run.stderr).toContain("→ scheduler.add({ name: 'job', fixedRate: 50, overlap: 'skip', run })");
     expect(run.stderr).toMatch(/; SIGTERM seen at \+\d+\.\ds\n/);
+    // The HTML beside the JSON: the finding with its site and fix, the charts, nothing remote.
+    const html = readFileSync(join(work, 'avalanche.html'), 'utf8');
+    expect(html).toContain(`<code>${site}</code>`);
+    expect(html).toContain(escapeHtml("scheduler.add({ name: 'job', fixedRate: 50, overlap: 'skip', run })"));
+    expect(html.match(/<svg /g)).toHaveLength(3);
+    expect(html).not.toMatch(/<script|<link|https?:/i);
+  });
+});
+
+describe('the doctor on an unmodified CommonJS app', () => {
+  it('finds emitter listener growth at its on() and an interval left armed at shutdown, not the shutdown\'s own timers', async () => {
+    const path = join(work, 'leaks.json');
+    const run = await runApp(fixture('leaks.cjs'), { env: quiet(path), readyWhen: 'running', onReady: (pid) => process.kill(pid, 'SIGTERM') });
+    expect([run.code, run.signal]).toEqual([0, null]);
+    const report = readReport(path);
+    expect(report.findings.map((f) => [f.kind, f.site])).toEqual([
+      ['listener-growth', siteOf('leaks.cjs', "bus.on('message'")],
+      ['armed-at-shutdown', siteOf('leaks.cjs', 'setInterval(function heartbeat')],
+    ]);
+    const [growth, armed] = report.findings;
+    expect(growth!.call).toBe("emitter.on('message', …)");
+    expect(growth!.figures).toMatchObject({ limit: 10, addedAfterAbort: 0 });
+    expect(growth!.figures.liveFromSite).toBeGreaterThanOrEqual(20);
+    expect(armed!.call).toBe('setInterval(heartbeat, 1000)');
+    expect(armed!.fix).toBe("scheduler.add({ name: 'heartbeat', fixedRate: 1000, run }) and await scheduler.stop() in the SIGTERM handler");
+    // Node warned too, without the site: that is the warning the doctor replaces.
+    expect(run.stderr).toContain('MaxListenersExceededWarning');
   });
 });
 
