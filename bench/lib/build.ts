@@ -17,7 +17,7 @@ const CACHE = fileURLToPath(new URL('../../node_modules/.cache/tickguard-bench/'
 const CHILD_TS = fileURLToPath(new URL('../child.ts', import.meta.url));
 
 /** Libraries under test stay external: children load them from node_modules exactly as published. */
-const EXTERNAL = ['croner', 'cron', 'node-cron', 'toad-scheduler'];
+const EXTERNAL = ['croner', 'cron', 'node-cron', 'toad-scheduler', 'prom-client'];
 
 export interface Bundles {
   /** The child harness. */
@@ -40,15 +40,17 @@ function pruneStaleBuilds(): void {
 
 /**
  * Bundles the child harness and tickguard from `srcDir` (and from `baselineSrcDir`, for
- * `--baseline`) into a fresh directory under node_modules/.cache. One build for all entries,
+ * `--baseline`, and any `extra` entries by name) into a fresh directory under node_modules/.cache. One build for all entries,
  * so the baseline gets exactly the options the current source does.
  */
-export async function buildBundles(srcDir: string, baselineSrcDir?: string): Promise<Bundles> {
+export async function buildBundles(srcDir: string, baselineSrcDir?: string, extra: Readonly<Record<string, string>> = {}): Promise<Bundles> {
   mkdirSync(CACHE, { recursive: true });
   pruneStaleBuilds();
   const outDir = mkdtempSync(join(CACHE, 'build-'));
   const entry: Record<string, string> = { child: CHILD_TS, tickguard: join(resolve(srcDir), 'index.ts') };
   if (baselineSrcDir !== undefined) entry['baseline'] = join(resolve(baselineSrcDir), 'index.ts');
+  // Further entries (an integration, say) land next to tickguard.js as <name>.js.
+  Object.assign(entry, extra);
   await build({
     entry,
     format: ['esm'],

@@ -5,9 +5,15 @@
  *   heap baseline ─ add N jobs (timed) ─ gc, heap, handles ─ warm-up ─ window ─ gc, heap ─ stop
  *                                                                      │
  *                          CPU (process.cpuUsage), runs and lateness (LatenessProbe),
- *                          event-loop delay (monitorEventLoopDelay) are taken over the window only
+ *                          event-loop delay (monitorEventLoopDelay) and GC pauses
+ *                          (PerformanceObserver 'gc') are taken over the window only
+ *
+ * CPU is the whole process's (user + system, `process.cpuUsage()`): the engine, its GC, the
+ * timers, idle wake-ups and the probe, the way an operator's dashboard sees it. The probe's
+ * own share is kept small (one `Date.now()` and a histogram bump per run) so that it does not
+ * drown the differences between engines.
  */
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { monitorEventLoopDelay, PerformanceObserver, constants as perfConstants } from 'node:perf_hooks';
 import { LatenessProbe } from '../lib/lateness.js';
 import { cpuSince, heapAfterGc, nearHeapLimit, sleepFor, timeoutHandles } from '../lib/measure.js';
 import type { BenchTask } from '../systems/adapter.js';
@@ -18,6 +24,40 @@ import { count, ok, outOfMemory, timedOut, type ScenarioContext, type ScenarioOu
 export type PeriodicParams = Pick<ThroughputCase, 'jobs' | 'periodMs' | 'task' | 'warmupMs' | 'windowMs' | 'setupLimitMs'>;
 
 const CHECK_EVERY = 1024;
+
+/** GC pauses seen while a window is open: count, total, longest, and how many were full (mark-sweep) collections. */
+class GcWatch {
+  count = 0;
+  totalMs = 0;
+  maxMs = 0;
+  major = 0;
+  #open = false;
+  readonly #observer = new PerformanceObserver((list) => {
+    if (!this.#open) return;
+    for (const entry of list.getEntries()) {
+      this.count += 1;
+      this.totalMs += entry.duration;
+      if (entry.duration > this.maxMs) this.maxMs = entry.duration;
+      const kind = (entry as unknown as { readonly detail?: { readonly kind?: number } }).detail?.kind;
+      if (kind === perfConstants.NODE_PERFORMANCE_GC_MAJOR) this.major += 1;
+    }
+  });
+
+  constructor() {
+    this.#observer.observe({ entryTypes: ['gc'] });
+  }
+
+  open(): void {
+    this.#open = true;
+  }
+
+  /** Closes the window; entries are delivered asynchronously, so wait a turn for the last ones first. */
+  async close(): Promise<void> {
+    await sleepFor(0);
+    this.#open = false;
+    this.#observer.disconnect();
+  }
+}
 
 export async function measurePeriodic(params: PeriodicParams, context: ScenarioContext): Promise<ScenarioOutcome> {
   const { jobs, periodMs, warmupMs, windowMs, setupLimitMs } = params;
@@ -56,6 +96,8 @@ export async function measurePeriodic(params: PeriodicParams, context: ScenarioC
   const stopProfile = await context.profileWindow();
   const eld = monitorEventLoopDelay({ resolution: 10 });
   eld.enable();
+  const gc = new GcWatch();
+  gc.open();
   const cpuStart = process.cpuUsage();
   const windowStart = performance.now();
   probe.start();
@@ -63,6 +105,7 @@ export async function measurePeriodic(params: PeriodicParams, context: ScenarioC
   probe.stop();
   const cpuUs = cpuSince(cpuStart);
   const elapsedMs = performance.now() - windowStart;
+  await gc.close();
   eld.disable();
   await stopProfile();
   const handlesInWindow = timeoutHandles() - handlesBase;
@@ -85,6 +128,11 @@ export async function measurePeriodic(params: PeriodicParams, context: ScenarioC
     expectedRunsPerSec: (jobs * 1000) / periodMs,
     cpuPerRunUs: runs === 0 ? noRuns('CPU/run') : cpuUs / runs,
     cpuPercent: (cpuUs / 1000 / elapsedMs) * 100,
+    cpuWindowMs: cpuUs / 1000,
+    gcPauses: gc.count,
+    gcMs: gc.totalMs,
+    gcMaxMs: gc.maxMs,
+    gcMajor: gc.major,
     latenessP50Ms: runs === 0 ? noRuns('lateness') : lateness.p50,
     latenessP99Ms: runs === 0 ? noRuns('lateness') : lateness.p99,
     latenessMaxMs: runs === 0 ? noRuns('lateness') : lateness.max,

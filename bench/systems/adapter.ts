@@ -57,14 +57,12 @@ export function cronPatternFor(periodMs: number): string {
 }
 
 /**
- * `Date.now()` minus `now()`, measured at the edge of a Date millisecond so it is exact to a
- * few µs rather than to one ms. Converts cron peers' wall-clock due times to the `now()` line.
+ * `Date.now()` minus `now()`: converts cron peers' wall-clock due times to the `now()` line.
+ * Zero while the probe reads the wall clock itself; kept so that a probe on another clock only
+ * changes `now()`.
  */
 export function wallOffset(): number {
-  const start = Date.now();
-  let wall = start;
-  while (wall === start) wall = Date.now();
-  return wall - now();
+  return Date.now() - now();
 }
 
 /**

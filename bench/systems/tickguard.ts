@@ -19,28 +19,25 @@ export const tickguard: SystemAdapter = {
   overlapProtection: "overlap: 'skip' (the default), maxConcurrency 1",
   subSecond: true,
   updateMethod: 'job.update({ fixedRate })',
-  dueTime: 'ctx.scheduledAt (a Date: whole ms, so up to 1 ms of the lateness is truncation)',
+  dueTime: 'ctx.scheduledAt (whole ms): the epoch-aligned slot, so all N jobs of a period are due at the same instant',
   async load(options) {
     const module = await loadTickguard(options);
     const { createScheduler } = module;
-    // fixedRate slots are epoch-aligned since the engine exports DEFAULTS: without a phase every
-    // job of a period would be due at the same instant. Raw timers and earlier tickguard versions
-    // take their phase from when they were created; tickguard jobs get the same phase explicitly
-    // (the wall clock at add(), modulo the period), so that every system spreads its jobs alike.
-    const phased = 'DEFAULTS' in module;
-    const phaseNow = (periodMs: number): number => Date.now() % Math.floor(periodMs);
+    // Jobs are added the way a user writes them, with the defaults: fixedRate slots are
+    // epoch-aligned, so every job of a period is due at the same instant and each tick is one
+    // batch of N runs (raw timers and the peers spread their jobs over the time it took to add
+    // them). An earlier harness gave each job a phase (its add time modulo the period) to spread
+    // them alike; that hid the cost of the batch from the lateness columns.
     return (): SystemDriver => {
       const scheduler = createScheduler();
       const jobs: (ReturnType<typeof scheduler.add> | undefined)[] = [];
       return {
         add(index, periodMs, task) {
           const run = (ctx: { readonly scheduledAt: Date }): void | Promise<void> => task(ctx.scheduledAt.getTime());
-          jobs[index] = scheduler.add(phased
-            ? { name: `job-${index}`, fixedRate: periodMs, phase: phaseNow(periodMs), run }
-            : { name: `job-${index}`, fixedRate: periodMs, run });
+          jobs[index] = scheduler.add({ name: `job-${index}`, fixedRate: periodMs, run });
         },
         update(index, periodMs) {
-          jobs[index]?.update(phased ? { fixedRate: periodMs, phase: phaseNow(periodMs) } : { fixedRate: periodMs });
+          jobs[index]?.update({ fixedRate: periodMs });
         },
         remove(index) {
           const job = jobs[index];
