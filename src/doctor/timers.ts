@@ -225,7 +225,9 @@ export class TimerWatch {
     const site = this.#context.sites.find(below);
     const key = `${kind} ${site.id}`;
     let tally = this.#tallies.get(key);
-    const delayMs = typeof delay === 'number' && Number.isFinite(delay) ? Math.max(1, Math.round(delay)) : 1;
+    // As Node reads it: coerced to a number, 1 ms when not a finite one >= 1.
+    const asNumber = Number(delay);
+    const delayMs = Number.isFinite(asNumber) && asNumber >= 1 ? Math.round(asNumber) : 1;
     if (tally === undefined) {
       const call = kind === 'timers/promises.setInterval' ? `setInterval(${delayMs})` : `${kind}(${name}, ${delayMs})`;
       tally = new SiteTally(site, kind, call, delayMs);
