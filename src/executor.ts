@@ -131,7 +131,9 @@ export class Executor implements RunHost {
   /** A new tick of this job, counted. `due` is a wall-clock instant, `monoDue` the same on the monotonic line. */
   newTick(due: number, manual: boolean, monoDue: number, shared: boolean): Tick {
     this.#ticks += 1;
-    return new Tick(this.#host.name, this.#ticks, due, manual, monoDue, shared && !manual);
+    // Made as a Run: the tick that gets to run becomes its run in place (see run/run.ts).
+    const host = this.#host;
+    return new Run(this, host.config, host.name, this.#ticks, due, manual, monoDue, shared && !manual);
   }
 
   /** `count` ticks from `firstDue` on passed while nothing could run them (a stall): counted as missed. */
@@ -302,7 +304,7 @@ export class Executor implements RunHost {
     const host = this.#host;
     const config = host.config;
     this.#started += 1;
-    const run = new Run(this, config, tick, lease);
+    const run = Run.launch(tick, this, config, lease);
     if (this.#run === undefined) this.#run = run;
     else (this.#moreRuns ??= new Set()).add(run);
     this.#runCount += 1;

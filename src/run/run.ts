@@ -12,6 +12,10 @@
  *
  * An abort requested before the task is called — from a listener of the run's own `tick` or
  * `run:start` event, say — is honoured: the task is not called and the run ends `aborted`.
+ *
+ * A run *is* its tick: the executor makes every tick as a `Run`, and a tick that gets to run is
+ * launched in place. One object per run instead of two — a tick that does not run (skipped,
+ * dropped) simply never launches.
  */
 import type { Engine } from '../engine.js';
 import type { RunOutcome } from '../events.js';
@@ -19,7 +23,7 @@ import type { Logger } from '../logger.js';
 import { levelEnabled } from '../logger.js';
 import type { JobConfig } from '../options/job.js';
 import type { InFlightRun } from '../snapshot.js';
-import type { Tick } from '../tick.js';
+import { Tick } from '../tick.js';
 import type { Lease, LeaseInfo } from '../coordination/contract.js';
 import { RunAbortedError, RunTimeoutError, type AbortCause } from '../errors.js';
 import { abortAttempt, abortReasonOf, AttemptContext, type AttemptSource } from './context.js';
@@ -65,12 +69,11 @@ interface RunExtras {
 }
 
 /** The attempts of one tick. */
-export class Run implements AttemptSource, TaskTarget, BackoffTarget {
-  readonly tick: Tick;
+export class Run extends Tick implements AttemptSource, TaskTarget, BackoffTarget {
   readonly #host: RunHost;
-  /** The config in force when the run started: an update applies to the next run, not this one. */
-  readonly #config: JobConfig;
-  readonly #lease: Lease | undefined;
+  /** The config in force when the run started (set again at launch): an update applies to the next run, not this one. */
+  #config: JobConfig;
+  #lease: Lease | undefined = undefined;
   #attempt = 0;
   #flags = 0;
   /** The current attempt's context; dropped when the attempt settles. */
@@ -80,32 +83,33 @@ export class Run implements AttemptSource, TaskTarget, BackoffTarget {
   #startedAt = 0;
   #extras: RunExtras | undefined;
 
-  constructor(host: RunHost, config: JobConfig, tick: Tick, lease: Lease | undefined) {
+  /** A tick of the job `host` runs (see {@link Tick} for the rest); it runs only once {@link launch}ed. */
+  constructor(host: RunHost, config: JobConfig, jobName: string, seq: number, due: number, manual: boolean, monoDue: number, shared: boolean) {
+    super(jobName, seq, due, manual, monoDue, shared);
     this.#host = host;
     this.#config = config;
-    this.tick = tick;
-    this.#lease = lease;
+  }
+
+  /** The run of `tick` under `config`, holding `lease` when coordinated: the tick itself when it was made as a run. */
+  static launch(tick: Tick, host: RunHost, config: JobConfig, lease: Lease | undefined): Run {
+    const run = tick instanceof Run ? tick : new Run(host, config, tick.jobName, tick.seq, tick.due, tick.manual, tick.monoDue, tick.shared);
+    run.#config = config;
+    run.#lease = lease;
+    return run;
+  }
+
+  /** The tick this run is of: itself. */
+  get tick(): Tick {
+    return this;
   }
 
   #more(): RunExtras {
     return (this.#extras ??= { timeout: undefined, stuckWatch: undefined, backoff: undefined, pendingFailure: undefined, logger: undefined, leaseInfo: undefined, attemptStartedAt: 0 });
   }
 
-  // ─── what the attempt context reads ────────────────────────────────────────────────
-  get jobName(): string {
-    return this.tick.jobName;
-  }
+  // ─── what the attempt context reads (jobName, tickId, scheduledAt, manual: the tick's) ──
   get tickSeq(): number {
-    return this.tick.seq;
-  }
-  get tickId(): string {
-    return this.tick.tickId;
-  }
-  get scheduledAt(): Date {
-    return this.tick.scheduledAt;
-  }
-  get manual(): boolean {
-    return this.tick.manual;
+    return this.seq;
   }
   get lease(): LeaseInfo | undefined {
     const lease = this.#lease;
