@@ -27,7 +27,9 @@ export interface Site {
   readonly guarded: boolean;
 }
 
-/** Frames collected per capture: enough to climb out of a library into the app. */
+/** Frames collected first: the app's own call is nearly always among them, and fewer frames cost less. */
+const SHORT_STACK = 3;
+/** Frames collected when the short stack held no app frame: enough to climb out of a library. */
 const STACK_LIMIT = 12;
 /** Distinct sites kept; past this every new position is reported as one overflow site. */
 const MAX_SITES = 5_000;
@@ -46,11 +48,11 @@ interface OwnFiles {
 
 const collectFrames = (_error: Error, frames: NodeJS.CallSite[]): NodeJS.CallSite[] => frames;
 
-function structuredStack(below: (...args: never[]) => unknown): NodeJS.CallSite[] {
+function structuredStack(below: (...args: never[]) => unknown, limit = STACK_LIMIT): NodeJS.CallSite[] {
   const previousPrepare = Error.prepareStackTrace;
   const previousLimit = Error.stackTraceLimit;
   Error.prepareStackTrace = collectFrames;
-  Error.stackTraceLimit = STACK_LIMIT;
+  Error.stackTraceLimit = limit;
   try {
     const holder: { stack?: unknown } = {};
     Error.captureStackTrace(holder, below);
@@ -100,7 +102,8 @@ export class SiteFinder {
 
   /** The site of the caller of `below` (a doctor wrapper), never throwing. */
   find(below: (...args: never[]) => unknown): Site {
-    const frames = structuredStack(below);
+    const short = structuredStack(below, SHORT_STACK);
+    const frames = short.some((frame) => this.#classify(frame.getFileName()) === 'app') ? short : structuredStack(below);
     let chosen: NodeJS.CallSite | undefined;
     let fallback: NodeJS.CallSite | undefined;
     let guarded = false;
