@@ -121,14 +121,18 @@ const SCENARIO_TEXT: Readonly<Record<ScenarioName, (file: RunFile) => string>> =
     return `N jobs, each every ${p.periodMs / 1000} s, no-op sync task; after a ${p.periodMs / 1000} s warm-up, a ${p.windowMs / 1000} s window.
 *setup*: time to register N jobs. *heap/job*: \`heapUsed\` after gc at the end of the window minus the baseline before setup, over N
 (includes one harness closure per job for every system). *Timeout handles*: \`process.getActiveResourcesInfo()\` 'Timeout' entries.
-*CPU/run*: \`process.cpuUsage()\` user+system over the window divided by runs in it (includes GC and idle overhead).
-*late*: run start minus nominal due time. *drift*: mean lateness in the window's last second minus its first.
-*ELD p99*: \`monitorEventLoopDelay\` p99 over the window.`;
+*CPU in window*: the whole process's \`process.cpuUsage()\` user+system over the window (engine, GC, timers, idle wake-ups, the
+probe); *CPU/run*: that over the runs in it. *late*: \`Date.now()\` at the run's start minus its nominal due time (whole ms).
+tickguard jobs use their defaults: fixedRate slots are epoch-aligned, so all N jobs are due at the same instant and each tick is one
+batch of N runs (its lateness p99 is about the time the batch takes); the peers' jobs are spread over the time it took to add them.
+*drift*: mean lateness in the window's last second minus its first. *ELD p99*: \`monitorEventLoopDelay\` p99 over the window.
+*GC*: \`PerformanceObserver('gc')\` over the window: the longest pause, the sum of pauses, and how many were full (mark-sweep) collections.`;
   },
   throughput: (file) => {
     const p = PRESETS[file.mode].throughput;
     return `Many runs per second of a no-op task (\`sync\`: returns undefined; \`async\`: an async function). ${p.warmupMs / 1000} s warm-up,
-then a ${p.windowMs / 1000} s window. *CPU %*: CPU time over wall time of the window (100 % = one core). Cron-based peers fire at most once a second.`;
+then a ${p.windowMs / 1000} s window. *CPU/run*, *late*, *GC*: as in the scale table. *CPU %*: CPU time over wall time of the window
+(100 % = one core). tickguard's jobs of one load share their due instants (one batch per tick). Cron-based peers fire at most once a second.`;
   },
   churn: (file) => {
     const p = PRESETS[file.mode].churn;

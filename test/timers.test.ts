@@ -81,3 +81,60 @@ describe('one timer for all jobs', () => {
     expect(clock.pendingTimers).toBe(0);
   });
 });
+
+describe('jobs sharing due instants', () => {
+  it('fires jobs due at the same instant in the order they were added, also after one leaves the middle', async () => {
+    const { clock, scheduler } = setup();
+    const order: string[] = [];
+    const jobs = ['a', 'b', 'c', 'd', 'e'].map((name) => scheduler.add({ name, fixedRate: 1_000, run: () => void order.push(name) }));
+    await clock.advance(1_000);
+    expect(order).toEqual(['a', 'b', 'c', 'd', 'e']);
+    order.length = 0;
+    await jobs[2]!.remove();
+    // A job re-added joins the end of its instant; an update re-arms the job behind the others.
+    scheduler.add({ name: 'c2', fixedRate: 1_000, run: () => void order.push('c2') });
+    jobs[0]!.update({ fixedRate: 1_000 });
+    await clock.advance(1_000);
+    expect(order).toEqual(['b', 'd', 'e', 'c2', 'a']);
+  });
+
+  it('interleaves instants of different periods by due time, each batch firing once', async () => {
+    const { clock, scheduler } = setup();
+    const fired: string[] = [];
+    for (const [name, period] of [['p300', 300], ['p200', 200], ['p300b', 300], ['p500', 500]] as const) {
+      scheduler.add({ name, fixedRate: period, run: () => void fired.push(`${clock.now() - T0}:${name}`) });
+    }
+    await clock.advance(600);
+    expect(fired).toEqual(['200:p200', '300:p300', '300:p300b', '400:p200', '500:p500', '600:p300', '600:p300b', '600:p200']);
+  });
+
+  it('keeps every job of a 10k-job instant on time and in order, and holds one timer', async () => {
+    const { clock, scheduler } = setup();
+    const seen: number[] = [];
+    for (let i = 0; i < 10_000; i += 1) scheduler.add({ name: `job-${i}`, fixedRate: 1_000, run: () => void seen.push(i) });
+    for (let second = 1; second <= 3; second += 1) {
+      await clock.advance(1_000);
+      expect(seen).toHaveLength(10_000 * second);
+      expect(clock.pendingTimers).toBe(1);
+    }
+    const thirdTick = seen.slice(20_000);
+    expect(thirdTick.every((job, index) => job === index)).toBe(true);
+    const stats = scheduler.stats();
+    expect(stats.jobs.every((job) => job.counters.started === 3 && job.counters.ticks === 3)).toBe(true);
+  });
+
+  it('takes a paused or removed job out of a shared instant without disturbing the rest', async () => {
+    const { clock, scheduler } = setup();
+    const fired: string[] = [];
+    const jobs = ['x', 'y', 'z'].map((name) => scheduler.add({ name, fixedRate: 100, run: () => void fired.push(name) }));
+    jobs[1]!.pause();
+    await clock.advance(100);
+    expect(fired).toEqual(['x', 'z']);
+    await jobs[0]!.remove();
+    await jobs[2]!.remove();
+    await jobs[1]!.remove();
+    expect(clock.pendingTimers).toBe(0);
+    await clock.advance(1_000);
+    expect(fired).toEqual(['x', 'z']);
+  });
+});
