@@ -58,12 +58,15 @@ describe.skipIf(!available)('tickguard/postgres', () => {
     pools.push(slow);
     const coordinator = postgresCoordinator({ pool: slow, schema });
     const claim = (slot: number) => coordinator.claim(request('ordered', slot, 'exclusive'), { signal: new AbortController().signal, ttlMs: 30_000 });
+    const releases: Promise<void>[] = [];
     for (let slot = 1; slot <= 3; slot += 1) {
       const lease = await claim(slot);
       expect(lease, `slot ${slot}`).not.toBeNull();
       slowConnects = 1;
-      void lease!.release('success'); // as the engine does: the next tick does not wait for it
+      releases.push(lease!.release('success')); // as the engine does: the next tick does not wait for it
     }
+    // The last release is still connecting: it must be answered before the pool is closed.
+    await Promise.all(releases);
   });
 
   it('exports its migration SQL, idempotent', async () => {
