@@ -80,7 +80,9 @@ export class Ticker extends QueueEntry {
     const { schedule } = config;
     const { runOnStart, initialDelayMs } = config.policy;
     const wall = engine.clock.wallNow();
-    const mono = engine.clock.now();
+    // Read only where a monotonic instant is armed from it (a chain, a start-up tick): adding
+    // 100k fixedRate jobs then reads one clock fewer each.
+    const mono = schedule.chained || config.policy.runOnStart || config.policy.catchUpWindowMs !== undefined ? engine.clock.now() : NaN;
     if (schedule.chained) {
       const chain = this.#chainState();
       chain.lastSettled = mono;
