@@ -186,7 +186,7 @@ function systemsSection(file: RunFile): string {
   const lines = ['| system | version | overlap protection | due time for lateness | update() |', '| --- | --- | --- | --- | --- |'];
   for (const name of SYSTEMS) {
     const adapter = ADAPTERS[name];
-    const version = file.versions[name] ?? (name === 'setInterval' || name === 'setTimeout' ? `Node ${file.machine.node}` : '');
+    const version = file.versions[name === 'tickguard-phased' ? 'tickguard' : name] ?? (name === 'setInterval' || name === 'setTimeout' ? `Node ${file.machine.node}` : '');
     lines.push(`| ${name} | ${version} | ${escape(adapter.overlapProtection)} | ${escape(adapter.dueTime)} | ${escape(adapter.updateMethod)} |`);
   }
   return lines.join('\n');

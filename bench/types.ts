@@ -8,7 +8,7 @@ export const SCENARIOS = ['scale', 'throughput', 'churn', 'avalanche'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 /** Every system the suite knows, in report order. */
-export const SYSTEMS = ['tickguard', 'setInterval', 'setTimeout', 'croner', 'cron', 'node-cron', 'toad-scheduler'] as const;
+export const SYSTEMS = ['tickguard', 'tickguard-phased', 'setInterval', 'setTimeout', 'croner', 'cron', 'node-cron', 'toad-scheduler'] as const;
 export type SystemName = (typeof SYSTEMS)[number];
 
 /** tickguard's overlap policies plus its fixedDelay schedule, and raw setInterval, under a slow downstream. */

@@ -118,10 +118,20 @@ export class TimerQueue {
 
   /** Removes and returns the entry due first if it is due at `now`. */
   popDue(now: number): QueueEntry | undefined {
-    const head = this.#heap[0];
-    if (head === undefined || head.due > now) return undefined;
-    const entry = head.first!;
-    this.cancel(entry);
+    const slot = this.#heap[0];
+    if (slot === undefined || slot.due > now) return undefined;
+    // The first entry of the earliest slot, unlinked here rather than through cancel(): this is
+    // the loop's hottest path, and a shared one kept V8 re-optimizing it when slots empty often
+    // (jobs spread over many instants).
+    const entry = slot.first!;
+    const next = entry.queueNext;
+    slot.first = next;
+    if (next === undefined) slot.last = undefined;
+    else next.queuePrev = undefined;
+    entry.queueSlot = undefined;
+    entry.queueNext = undefined;
+    this.#size -= 1;
+    if (next === undefined) this.#release(slot);
     return entry;
   }
 

@@ -1,6 +1,6 @@
 import type { SystemName } from '../types.js';
 import type { SystemAdapter } from './adapter.js';
-import { tickguard } from './tickguard.js';
+import { tickguard, tickguardPhased } from './tickguard.js';
 import { setIntervalSystem } from './set-interval.js';
 import { setTimeoutSystem } from './set-timeout.js';
 import { cronerSystem } from './croner.js';
@@ -11,6 +11,7 @@ import { toadSystem } from './toad-scheduler.js';
 /** Every system under test, by name. */
 export const ADAPTERS: Readonly<Record<SystemName, SystemAdapter>> = {
   tickguard,
+  'tickguard-phased': tickguardPhased,
   setInterval: setIntervalSystem,
   setTimeout: setTimeoutSystem,
   croner: cronerSystem,
