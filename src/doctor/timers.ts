@@ -312,23 +312,31 @@ export class TimerWatch {
     if (record.id !== undefined) this.#byId.delete(record.id);
   }
 
-  /** A `timers/promises` interval is armed until its iterator is returned or its signal aborts. */
+  /**
+   * A `timers/promises` interval is armed until its iterator is returned or thrown into, or its
+   * signal aborts. The doctor's own abort listener leaves with the iterator: a long-lived signal
+   * shared by many short loops must not collect listeners that Node's own interval removes.
+   */
   #watchIterator(iterator: AsyncIterator<unknown>, delay: number | undefined, options: { signal?: AbortSignal; ref?: boolean } | undefined, below: Wrapper): void {
     if (!this.#active) return;
     try {
       const record = this.#created('timers/promises.setInterval', '', delay, below);
       if (options?.ref !== false) this.#armedIntervals.add(record);
+      const signal = options?.signal;
       const end = (): void => {
+        signal?.removeEventListener('abort', end);
         if (record.state === 'armed') this.#ended(record, 'cleared');
       };
-      const returnOf = iterator.return?.bind(iterator);
-      if (returnOf !== undefined) {
-        iterator.return = (value?: unknown) => {
+      for (const method of ['return', 'throw'] as const) {
+        const original = iterator[method]?.bind(iterator);
+        if (original === undefined) continue;
+        iterator[method] = (value?: unknown) => {
           end();
-          return returnOf(value);
+          return original(value);
         };
       }
-      options?.signal?.addEventListener('abort', end, { once: true });
+      if (signal?.aborted === true) end();
+      else signal?.addEventListener('abort', end, { once: true });
     } catch (error) {
       this.#context.onError(error);
     }

@@ -3,6 +3,7 @@
  * overlapping interval seen through the public API, and stop() puts Node's functions back.
  * Real timers, asserted on counts: the test waits for ticks, never for a duration.
  */
+import { getEventListeners } from 'node:events';
 import timers from 'node:timers';
 import { afterEach, describe, expect, it } from 'vitest';
 import { InvalidOptionError } from '../../src/index.js';
@@ -57,5 +58,37 @@ describe('startDoctor()', () => {
     expect(globalThis.setTimeout).toBe(original.setTimeout);
     expect(globalThis.setInterval).toBe(original.setInterval);
     expect(timers.setInterval).toBe(original.module);
+  });
+});
+
+describe('startDoctor() and timers/promises intervals', () => {
+  it('leaves no listener of its own on the signal of an interval that is returned, and ends one that is thrown into', async () => {
+    doctor = startDoctor({ reportOnExit: false, stderr: false, reportPath: null });
+    const { setInterval: every } = await import('node:timers/promises');
+    const controller = new AbortController();
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error): void => {
+      warnings.push(warning);
+    };
+    process.on('warning', onWarning);
+    try {
+      // One long-lived signal shared by short loops: Node removes its own listener when each ends.
+      for (let i = 0; i < 15; i += 1) {
+        for await (const _ of every(1, undefined, { signal: controller.signal })) break;
+      }
+      const thrown = every(1, 'value');
+      await thrown.next();
+      await expect(thrown.throw(new Error('stop'))).rejects.toThrow('stop');
+      // A warning is emitted on a later turn of the loop.
+      await new Promise((resolve) => setImmediate(resolve));
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(getEventListeners(controller.signal, 'abort')).toEqual([]);
+    expect(warnings.map((warning) => warning.name)).toEqual([]);
+    const report = doctor.report();
+    expect(report.findings).toEqual([]);
+    const sites = report.sites.filter((site) => site.kind === 'timers/promises.setInterval');
+    expect(sites.map((site) => [site.created, site.armed])).toEqual([[15, 0], [1, 0]]);
   });
 });
