@@ -52,9 +52,11 @@ type DropReason = Extract<TickReason, 'stopped' | 'removed'>;
 const NO_TICKS: Tick[] = [];
 
 /**
- * The counters of what most jobs never see (a skipped, dropped or missed tick, a failure, a
- * retry) and the last run's error: made on the first such event, so that a job whose runs all
- * succeed holds none of them (100k jobs, 100k objects fewer).
+ * What most jobs never need: the counters of what they never see (a skipped, dropped or missed
+ * tick, a failure, a retry), the parts of the last run that are nearly always the same (no
+ * error, not manual, one attempt), and pump()'s state. Made on first use, so that a job whose
+ * runs all succeed on their first attempt holds none of it (100k jobs, 100k objects fewer).
+ * Once it exists, every run that ends writes its `last*` fields.
  */
 interface RareCounts {
   buffered: number;
@@ -66,6 +68,10 @@ interface RareCounts {
   aborted: number;
   retries: number;
   lastError: Error | undefined;
+  lastManual: boolean;
+  lastAttempts: number;
+  /** pump()'s state: PUMPING, PUMP_AGAIN. */
+  pump: number;
 }
 
 // pump()'s state, in one field.
@@ -82,7 +88,6 @@ export class Executor implements RunHost {
   #moreRuns: Set<Run> | undefined;
   #runCount = 0;
   #buffer: Tick[] = NO_TICKS;
-  #pump = 0;
   // Counters as fields: the snapshot builds the object when asked. `#ticks` is also the tick
   // counter: a tick's `seq` is the count of ticks so far, missed ones included.
   #ticks = 0;
@@ -94,10 +99,8 @@ export class Executor implements RunHost {
   // long-lived reference would promote every run's objects out of the young generation).
   #lastSeq = 0;
   #lastRunDue = 0;
-  #lastManual = false;
   #lastStartedAt = 0;
   #lastEndedAt = 0;
-  #lastAttempts = 0;
   #lastOutcome: RunOutcome | undefined;
 
   constructor(host: ExecutorHost) {
@@ -229,20 +232,21 @@ export class Executor implements RunHost {
   /** Starts buffered ticks while slots are free and the job may run. Never re-entered. */
   pump(): void {
     if (this.#buffer.length === 0) return;
-    if ((this.#pump & PUMPING) !== 0) {
-      this.#pump |= PUMP_AGAIN;
+    const state = this.#counts();
+    if ((state.pump & PUMPING) !== 0) {
+      state.pump |= PUMP_AGAIN;
       return;
     }
-    this.#pump = PUMPING;
+    state.pump = PUMPING;
     try {
       do {
-        this.#pump = PUMPING;
+        state.pump = PUMPING;
         while (this.#buffer.length > 0 && this.#host.state !== 'paused' && this.accepting && this.#hasFreeSlot()) {
           this.#admit(this.#buffer.shift()!);
         }
-      } while ((this.#pump & PUMP_AGAIN) !== 0);
+      } while ((state.pump & PUMP_AGAIN) !== 0);
     } finally {
-      this.#pump = 0;
+      state.pump = 0;
     }
   }
 
@@ -338,12 +342,15 @@ export class Executor implements RunHost {
     const durationMs = endedAt - run.startedAt;
     this.#lastSeq = tick.seq;
     this.#lastRunDue = tick.due;
-    this.#lastManual = tick.manual;
     this.#lastStartedAt = run.startedAt;
     this.#lastEndedAt = endedAt;
-    this.#lastAttempts = attempts;
     this.#lastOutcome = outcome;
-    if (error !== undefined || this.#rare !== undefined) this.#counts().lastError = error;
+    if (error !== undefined || tick.manual || attempts !== 1 || this.#rare !== undefined) {
+      const rare = this.#counts();
+      rare.lastError = error;
+      rare.lastManual = tick.manual;
+      rare.lastAttempts = attempts;
+    }
     // Counted before any listener hears of it: a listener that starts another run must find these final.
     if (outcome === 'success') this.#consecutiveFailures = 0;
     else if (outcome === 'error' || outcome === 'timeout') this.#consecutiveFailures += 1;
@@ -504,7 +511,10 @@ export class Executor implements RunHost {
   }
 
   #counts(): RareCounts {
-    return (this.#rare ??= { buffered: 0, skipped: 0, dropped: 0, missed: 0, failed: 0, timedOut: 0, aborted: 0, retries: 0, lastError: undefined });
+    return (this.#rare ??= {
+      buffered: 0, skipped: 0, dropped: 0, missed: 0, failed: 0, timedOut: 0, aborted: 0, retries: 0,
+      lastError: undefined, lastManual: false, lastAttempts: 1, pump: 0,
+    });
   }
 
   counters(): JobCounters {
@@ -519,12 +529,13 @@ export class Executor implements RunHost {
   lastRun(): LastRun | null {
     const outcome = this.#lastOutcome;
     if (outcome === undefined) return null;
-    const tick = new Tick(this.#host.name, this.#lastSeq, this.#lastRunDue, this.#lastManual, 0, false);
-    const error = this.#rare?.lastError;
+    const rare = this.#rare;
+    const tick = new Tick(this.#host.name, this.#lastSeq, this.#lastRunDue, rare?.lastManual ?? false, 0, false);
+    const error = rare?.lastError;
     const timeLine = this.#host.engine.loop.timeLine;
     return {
       tick: tick.seq, tickId: tick.tickId, scheduledAt: tick.scheduledAt, startedAt: new Date(timeLine.wallAt(this.#lastStartedAt)),
-      endedAt: new Date(timeLine.wallAt(this.#lastEndedAt)), durationMs: this.#lastEndedAt - this.#lastStartedAt, outcome, attempts: this.#lastAttempts,
+      endedAt: new Date(timeLine.wallAt(this.#lastEndedAt)), durationMs: this.#lastEndedAt - this.#lastStartedAt, outcome, attempts: rare?.lastAttempts ?? 1,
       error: error === undefined ? null : { name: error.name, message: error.message },
     };
   }

@@ -122,3 +122,47 @@ describe('failures never escape', () => {
     expect(job.inspect().counters).toMatchObject({ started: 1, skipped: 9 });
   });
 });
+
+describe('the last run in a snapshot', () => {
+  it('reports attempts, manual ticks and errors of whichever run ended last, before and after a skip', async () => {
+    const { clock, scheduler } = setup();
+    let calls = 0;
+    const job = scheduler.add({
+      name: 'flaky', fixedRate: 1_000, retry: { attempts: 2, backoff: 10 },
+      // Fails once on its first tick (then the retry succeeds); every later attempt succeeds.
+      run: () => {
+        calls += 1;
+        if (calls === 1) throw new Error('first attempt fails');
+      },
+    });
+    await clock.advance(1_000);
+    await clock.advance(10);
+    expect(job.inspect().lastRun).toMatchObject({ tick: 1, attempts: 2, outcome: 'success', error: null });
+    await clock.advance(990);
+    expect(job.inspect().lastRun).toMatchObject({ tick: 2, attempts: 1, outcome: 'success', error: null });
+    const manual = job.trigger();
+    await clock.advance(0);
+    await manual;
+    expect(job.inspect().lastRun?.tickId).toMatch(/#manual-3$/);
+    await clock.advance(1_000);
+    expect(job.inspect().lastRun).toMatchObject({ tick: 4, attempts: 1 });
+    expect(job.inspect().lastRun?.tickId).not.toMatch(/#manual/);
+  });
+
+  it('keeps a plain job\'s last run right when its first unusual event comes after it', async () => {
+    const { clock, scheduler } = setup();
+    let release: (() => void) | undefined;
+    const job = scheduler.add({ name: 'plain', fixedRate: 100, run: () => (release === undefined ? undefined : new Promise<void>((open) => (release = open))) });
+    await clock.advance(100);
+    expect(job.inspect().lastRun).toMatchObject({ tick: 1, attempts: 1, outcome: 'success', error: null });
+    // The next run hangs, so the tick after it is skipped (busy): the job's first skip.
+    release = () => {};
+    await clock.advance(200);
+    expect(job.inspect().counters.skipped).toBe(1);
+    expect(job.inspect().lastRun).toMatchObject({ tick: 1, attempts: 1, outcome: 'success', error: null });
+    expect(job.inspect().lastRun?.tickId).not.toMatch(/#manual/);
+    release();
+    await clock.advance(0);
+    expect(job.inspect().lastRun).toMatchObject({ tick: 2, attempts: 1, outcome: 'success' });
+  });
+});
