@@ -81,3 +81,19 @@ describe('job.update()', () => {
     expect(job.inspect().counters.dropped).toBe(3);
   });
 });
+
+describe('update() of a job given only a name, a task and fixedRate', () => {
+  it('keeps the period through updates of other options, and validates against it', async () => {
+    const { clock, scheduler, at } = setup();
+    const fired: number[] = [];
+    const job = scheduler.add({ name: 'plain', fixedRate: '250ms', run: () => void fired.push(clock.now()) });
+    // An invalid update is refused against the period, before and after a valid one.
+    expect(() => job.update({ jitter: '300ms' })).toThrow(/below the period \(250 ms\)/);
+    job.update({ maxRuns: 3, timeout: '1s' });
+    expect(() => job.update({ jitter: '300ms' })).toThrow(/below the period \(250 ms\)/);
+    await clock.advance(1_000);
+    expect(fired).toEqual([at(250), at(500), at(750)]);
+    expect(job.state).toBe('done');
+    expect(job.inspect().schedule.description).toBe(scheduler.add({ name: 'twin', fixedRate: 250, run: () => {} }).inspect().schedule.description);
+  });
+});

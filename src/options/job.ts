@@ -23,8 +23,11 @@ export interface JobConfig {
   readonly run: JobTask;
   readonly schedule: Schedule;
   readonly policy: JobPolicy;
-  /** The options as given (merged over updates), kept to validate the next update against. */
-  readonly source: JobOptions;
+  /**
+   * The options as given (merged over updates), kept to validate the next update against;
+   * `undefined` when they were only a name, a task and `fixedRate` (see {@link sourceOf}).
+   */
+  readonly source: JobOptions | undefined;
 }
 
 /** Everything about how a job runs but its name, task and schedule. Shared between alike jobs: never mutate. */
@@ -140,8 +143,23 @@ export function validateJobOptions(input: unknown, context: JobContext): JobConf
     leaseTtlMs: options.leaseTtl === undefined ? DEFAULTS.leaseTtlMs : parseDuration(options.leaseTtl, 'leaseTtl'),
     catchUpWindowMs,
   });
-  // A copy: the caller may reuse or change its object after add().
-  return { name, run: options.run, schedule, policy, source: { ...options } };
+  // A copy: the caller may reuse or change its object after add(). Options that are only a
+  // name, a task and a fixed rate are kept as nothing: the config says all of them.
+  return { name, run: options.run, schedule, policy, source: onlyFixedRate(raw) ? undefined : { ...options } };
+}
+
+/** Whether the options given are a name, a task and `fixedRate`, and nothing else. */
+function onlyFixedRate(raw: Record<string, unknown>): boolean {
+  for (const key in raw) if (raw[key] !== undefined && key !== 'name' && key !== 'run' && key !== 'fixedRate') return false;
+  return true;
+}
+
+/**
+ * The options a job was given: kept as given, or — for a name, a task and `fixedRate` only (100k
+ * alike jobs keep no copy each) — rebuilt from the config, the period in milliseconds.
+ */
+function sourceOf(config: JobConfig): JobOptions {
+  return config.source ?? { name: config.name, run: config.run, fixedRate: config.schedule.periodMs! };
 }
 
 /** The options a job's policy is made of (besides `coordination`). */
@@ -263,7 +281,7 @@ export function validateJobUpdate(current: JobConfig, update: unknown, context: 
     throw new InvalidOptionError('name', update.name, 'A job cannot be renamed by `update()`; remove it and add it under the new name');
   }
   rejectUnknownKeys(update, JOB_KEYS, 'job update');
-  const merged: Record<string, unknown> = { ...current.source };
+  const merged: Record<string, unknown> = { ...sourceOf(current) };
   if (SCHEDULE_KEYS.some((key) => update[key] !== undefined)) {
     for (const key of SCHEDULE_KEYS) delete merged[key];
     if (update.cron === undefined) delete merged.timezone;
