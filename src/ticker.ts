@@ -56,22 +56,53 @@ interface StartTick {
   readonly shared: boolean;
 }
 
+/** What a ticker holds for the few jobs that use jitter, runOnStart or fixedDelay. */
+interface Aside {
+  jitter: number;
+  start: StartTick | undefined;
+  chain: Chain | undefined;
+}
+
 export class Ticker extends QueueEntry {
   readonly #host: TickerHost;
   /** Due time of the next scheduled tick: wall-clock for shared schedules, monotonic for fixedDelay. NaN when none. */
   #due = NaN;
-  /** Jitter added to the pending tick's firing. */
-  #jitter = 0;
-  /** The runOnStart tick, while it waits for the loop; the regular `#due` is armed after it fires. */
-  #start: StartTick | undefined;
-  /** fixedDelay's chain, made for fixedDelay jobs only. */
-  #chain: Chain | undefined;
   /** Wall-clock due time of the last scheduled tick that fired (0: none yet): a new schedule continues after it. */
   #lastDue = 0;
+  /** Jitter, the start-up tick and the fixedDelay chain, which most jobs never have: made on first use. */
+  #aside: Aside | undefined;
 
   constructor(host: TickerHost) {
     super();
     this.#host = host;
+  }
+
+  /** Jitter added to the pending tick's firing. */
+  get #jitter(): number {
+    return this.#aside?.jitter ?? 0;
+  }
+  set #jitter(jitter: number) {
+    if (jitter !== 0 || this.#aside !== undefined) this.#asideState().jitter = jitter;
+  }
+
+  /** The runOnStart tick, while it waits for the loop; the regular `#due` is armed after it fires. */
+  get #start(): StartTick | undefined {
+    return this.#aside?.start;
+  }
+  set #start(start: StartTick | undefined) {
+    if (start !== undefined || this.#aside !== undefined) this.#asideState().start = start;
+  }
+
+  /** fixedDelay's chain, made for fixedDelay jobs only. */
+  get #chain(): Chain | undefined {
+    return this.#aside?.chain;
+  }
+  set #chain(chain: Chain | undefined) {
+    if (chain !== undefined || this.#aside !== undefined) this.#asideState().chain = chain;
+  }
+
+  #asideState(): Aside {
+    return (this.#aside ??= { jitter: 0, start: undefined, chain: undefined });
   }
 
   /** Arms the first tick (or the runOnStart tick before it) of a job just added. */
