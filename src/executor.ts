@@ -72,6 +72,8 @@ interface RareCounts {
   lastAttempts: number;
   /** pump()'s state: PUMPING, PUMP_AGAIN. */
   pump: number;
+  /** Further runs in flight when maxConcurrency > 1, oldest first. */
+  moreRuns: Set<Run> | undefined;
 }
 
 // pump()'s state, in one field.
@@ -84,8 +86,6 @@ export class Executor implements RunHost {
   readonly #stage: CoordinationStage | undefined;
   /** The oldest run in flight: with the default maxConcurrency of 1 no Set is ever made. */
   #run: Run | undefined;
-  /** Further runs in flight when maxConcurrency > 1, oldest first. */
-  #moreRuns: Set<Run> | undefined;
   #runCount = 0;
   #buffer: Tick[] = NO_TICKS;
   // Counters as fields: the snapshot builds the object when asked. `#ticks` is also the tick
@@ -510,10 +510,18 @@ export class Executor implements RunHost {
     return stuck;
   }
 
+  /** Further runs in flight when maxConcurrency > 1, oldest first (with the rare parts: most jobs run one at a time). */
+  get #moreRuns(): Set<Run> | undefined {
+    return this.#rare?.moreRuns;
+  }
+  set #moreRuns(runs: Set<Run> | undefined) {
+    if (runs !== undefined || this.#rare !== undefined) this.#counts().moreRuns = runs;
+  }
+
   #counts(): RareCounts {
     return (this.#rare ??= {
       buffered: 0, skipped: 0, dropped: 0, missed: 0, failed: 0, timedOut: 0, aborted: 0, retries: 0,
-      lastError: undefined, lastManual: false, lastAttempts: 1, pump: 0,
+      lastError: undefined, lastManual: false, lastAttempts: 1, pump: 0, moreRuns: undefined,
     });
   }
 

@@ -81,7 +81,6 @@ export class JobImpl implements ExecutorHost, TickerHost {
   readonly #owner: Engine & JobOwner;
   readonly #ticker: Ticker;
   #config: JobConfig;
-  #logger: Logger | undefined;
   #state: JobState = 'active';
   /**
    * The job will start no new run (maxRuns reached, or the schedule has no more ticks) and turns
@@ -90,8 +89,8 @@ export class JobImpl implements ExecutorHost, TickerHost {
   #finishing: 'max-runs' | 'schedule-ended' | null = null;
   /** Why the job is paused or done, while it is; `null` otherwise. */
   #stateReason: PauseReason | 'max-runs' | 'schedule-ended' | null = null;
-  /** The report of a remove() under way: a second call gets the same one. */
-  #removing: Promise<StopReport> | undefined;
+  /** The job's child logger and the report of a remove() under way: made when first needed, as most jobs need neither. */
+  #aside: { logger: Logger | undefined; removing: Promise<StopReport> | undefined } | undefined;
 
   constructor(owner: Engine & JobOwner, config: JobConfig) {
     this.#owner = owner;
@@ -156,7 +155,8 @@ export class JobImpl implements ExecutorHost, TickerHost {
   }
 
   logger(): Logger {
-    return (this.#logger ??= this.engine.log.child({ job: this.name }));
+    const aside = (this.#aside ??= { logger: undefined, removing: undefined });
+    return (aside.logger ??= this.engine.log.child({ job: this.name }));
   }
 
   // ─── what the executor and the ticker report ────────────────────────────────────────
@@ -263,7 +263,9 @@ export class JobImpl implements ExecutorHost, TickerHost {
   }
 
   remove(options?: StopOptions): Promise<StopReport> {
-    if (this.#removing !== undefined) return this.#removing;
+    // A second call gets the report of the remove() under way.
+    const under = this.#aside?.removing;
+    if (under !== undefined) return under;
     this.#assertLive('remove');
     const { timeoutMs, abort } = validateStopOptions(options, true);
     const runs = this.executor.runs();
@@ -274,7 +276,7 @@ export class JobImpl implements ExecutorHost, TickerHost {
       for (const run of stillRunning) run.abandon();
       this.executor.close();
     });
-    this.#removing = drain.promise;
+    (this.#aside ??= { logger: undefined, removing: undefined }).removing = drain.promise;
     this.#transition('removed', 'removed');
     this.#owner.detach(this);
     drain.account(this.#ticker.shutDown('removed'), []);
