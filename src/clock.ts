@@ -7,7 +7,7 @@
  */
 
 import { performance } from 'node:perf_hooks';
-import { checkFakeTimers, fakeMonotonicNow, installedFakeClock } from './fake-timers.js';
+import { checkFakeTimers, clearSystemTimer, fakeMonotonicNow, installedFakeClock, setFakeTimer } from './fake-timers.js';
 
 /** A handle returned by {@link Clock.setTimer}. */
 export interface TimerHandle {
@@ -63,10 +63,10 @@ export const systemClock: Clock = {
   setTimer: (callback, delayMs) => {
     const fake = installedFakeClock();
     checkFakeTimers(fake);
+    if (fake === undefined) return setTimeout(callback, Math.min(Math.max(0, delayMs), MAX_TIMER_DELAY_MS));
     // Fake timers count whole milliseconds and fire a fractional delay early: wait the whole one.
-    const delay = fake === undefined ? delayMs : Math.ceil(delayMs);
-    return setTimeout(callback, Math.min(Math.max(0, delay), MAX_TIMER_DELAY_MS));
+    return setFakeTimer(fake, callback, Math.min(Math.max(0, Math.ceil(delayMs)), MAX_TIMER_DELAY_MS));
   },
-  clearTimer: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+  clearTimer: (handle) => clearSystemTimer(handle as ReturnType<typeof setTimeout>),
   random: () => Math.random(),
 };

@@ -18,6 +18,14 @@
  *    jest's legacy fake timers (which fake no clock at all), are warned about once, naming the fix.
  * Without fake timers nothing here is consulted beyond one property read.
  *
+ * A timer armed on fake timers fires only when the test advances them. Once they are uninstalled
+ * (`vi.useRealTimers()` in an `afterEach`) or replaced by new ones, it never fires: a scheduler
+ * that outlives the test would wait for it forever. So while any is armed, a real timer looks
+ * every {@link WATCH_INTERVAL_MS} ms whether its fake clock is still the installed one, and fires
+ * the orphaned callback if not — the tick loop takes that as an early wake-up: it runs what is due
+ * by the time it reads now, and re-arms on the timers installed now. Each timer is cleared by the
+ * timers it was armed on: a fake `clearTimeout` handed a real timer leaves it armed.
+ *
  * A {@link TestClock} does not use fake timers, but it must not wait on what they replace:
  * {@link macrotaskTurn} uses the `setImmediate` of the time this module was loaded, or a
  * `MessageChannel` when fake timers were installed even before that.
@@ -28,6 +36,8 @@ import { MessageChannel } from 'node:worker_threads';
 interface FakeClock {
   /** The fake time in epoch milliseconds; its timers fire when it reaches their due time. */
   readonly now: number;
+  /** Clears one of its timers, also once it is uninstalled. */
+  clearTimeout?(handle: unknown): void;
 }
 
 /** How fake timers mark what they install: sinon's `clock`, jest's mock functions. */
@@ -87,6 +97,63 @@ export function checkFakeTimers(fake: FakeClock | undefined): void {
 
 /** The global `setImmediate` as this module found it, unless fake timers had replaced it already. */
 const loadTimeSetImmediate = isReplaced(globalThis.setImmediate) ? undefined : globalThis.setImmediate;
+
+/** The real `setTimeout` and `clearTimeout`, unless fake timers had replaced them when this module was loaded. */
+const loadTimeSetTimeout = isReplaced(globalThis.setTimeout) ? undefined : globalThis.setTimeout;
+const loadTimeClearTimeout = isReplaced(globalThis.clearTimeout) ? undefined : globalThis.clearTimeout;
+
+/** How often, in real milliseconds, timers armed on fake timers are checked for being orphaned. */
+const WATCH_INTERVAL_MS = 10;
+
+/** Timers armed on fake timers, by handle, with the fake clock of each and its callback. */
+const armedOnFakes = new Map<unknown, { readonly fake: FakeClock; readonly callback: () => void }>();
+let watch: ReturnType<typeof setTimeout> | undefined;
+
+/** Arms `callback` on the installed fake timers, watched for being orphaned. */
+export function setFakeTimer(fake: FakeClock, callback: () => void, delayMs: number): ReturnType<typeof setTimeout> {
+  const handle = setTimeout(() => {
+    if (armedOnFakes.delete(handle)) callback();
+  }, delayMs);
+  armedOnFakes.set(handle, { fake, callback });
+  watchFakeTimers();
+  return handle;
+}
+
+/** Clears a timer of the system clock with the timers it was armed on. */
+export function clearSystemTimer(handle: ReturnType<typeof setTimeout>): void {
+  if (armedOnFakes.size !== 0) {
+    const armed = armedOnFakes.get(handle);
+    if (armed !== undefined) {
+      armedOnFakes.delete(handle);
+      if (armed.fake.clearTimeout !== undefined) armed.fake.clearTimeout(handle);
+      else clearTimeout(handle);
+      return;
+    }
+  }
+  (loadTimeClearTimeout ?? clearTimeout)(handle);
+}
+
+function watchFakeTimers(): void {
+  // Loaded while fake timers were installed, this module has no real timer to watch with.
+  if (watch !== undefined || loadTimeSetTimeout === undefined) return;
+  watch = loadTimeSetTimeout(fireOrphans, WATCH_INTERVAL_MS);
+  watch.unref();
+}
+
+function fireOrphans(): void {
+  watch = undefined;
+  const installed = installedFakeClock();
+  try {
+    // A callback re-arms on the installed timers: such an entry is not an orphan, and is passed over.
+    for (const [handle, armed] of armedOnFakes) {
+      if (armed.fake === installed) continue;
+      armedOnFakes.delete(handle);
+      armed.callback();
+    }
+  } finally {
+    if (armedOnFakes.size !== 0) watchFakeTimers();
+  }
+}
 
 /**
  * One turn of the real event loop: it runs after every promise callback and `process.nextTick`

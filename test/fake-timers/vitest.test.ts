@@ -111,3 +111,90 @@ describe('a scheduler created before the fake timers are installed (a service mo
     await scheduler.stop();
   });
 });
+
+describe('fake timers uninstalled while a scheduler still runs (a scheduler that outlives the test)', () => {
+  /** Real time, not the fake clock's: the scheduler is back on the real timers. */
+  const runsAgain = (count: () => number) => {
+    const before = count();
+    return vi.waitFor(() => expect(count()).toBeGreaterThan(before), { timeout: 5_000, interval: 10 });
+  };
+
+  it('vi.useRealTimers(): its jobs run on the real timers', async () => {
+    vi.useFakeTimers();
+    const scheduler = createScheduler();
+    let runs = 0;
+    scheduler.add({ name: 'poll', fixedRate: 20, run: () => void (runs += 1) });
+    await advance(100);
+    expect(runs).toBe(5);
+    vi.useRealTimers();
+    try {
+      await runsAgain(() => runs);
+    } finally {
+      await scheduler.stop();
+    }
+  });
+
+  it('vi.useRealTimers(): a job added afterwards runs', async () => {
+    vi.useFakeTimers({ now: T0 });
+    const scheduler = createScheduler();
+    let runs = 0;
+    scheduler.add({ name: 'hourly', fixedRate: '1h', run: () => {} });
+    await advance(100);
+    vi.useRealTimers();
+    scheduler.add({ name: 'poll', fixedRate: 20, run: () => void (runs += 1) });
+    try {
+      await runsAgain(() => runs);
+    } finally {
+      expect((await scheduler.stop()).clean).toBe(true);
+    }
+  });
+
+  it('a scheduler made on the real timers, ticking through a test with fake ones, runs on the real timers after it', async () => {
+    const scheduler = createScheduler();
+    let runs = 0;
+    scheduler.add({ name: 'poll', fixedRate: 20, run: () => void (runs += 1) });
+    vi.useFakeTimers();
+    scheduler.add({ name: 'soon', fixedDelay: 5, run: () => {} }); // due first: the scheduler's timer is re-armed on the fake clock
+    await advance(100);
+    vi.useRealTimers();
+    try {
+      await runsAgain(() => runs);
+    } finally {
+      await scheduler.stop();
+    }
+  });
+
+  it('fake timers installed anew: it follows the new fake clock', async () => {
+    vi.useFakeTimers({ now: T0 });
+    const scheduler = createScheduler();
+    const ranAt: number[] = [];
+    scheduler.add({ name: 'poll', fixedDelay: 100, run: () => void ranAt.push(Date.now() - T0) });
+    await advance(100);
+    vi.useRealTimers();
+    vi.useFakeTimers({ now: T0 + 10_000 });
+    await vi.waitFor(() => expect(vi.getTimerCount()).toBeGreaterThan(0), { timeout: 5_000, interval: 10 });
+    await advance(1_000);
+    try {
+      expect(ranAt.length).toBeGreaterThanOrEqual(10);
+      expect(ranAt.slice(1).every((at) => at >= 10_000)).toBe(true);
+    } finally {
+      await scheduler.stop();
+    }
+  });
+});
+
+describe('a scheduler made on the real timers, re-armed on fake ones', () => {
+  it('clears its real timer: none is left to hold the process once it stops', async () => {
+    const timeouts = () => process.getActiveResourcesInfo().filter((kind) => kind === 'Timeout').length;
+    const before = timeouts();
+    const scheduler = createScheduler();
+    scheduler.add({ name: 'hourly', fixedRate: '1h', run: () => {} });
+    expect(timeouts()).toBe(before + 1);
+    vi.useFakeTimers();
+    scheduler.add({ name: 'poll', fixedRate: 100, run: () => {} }); // due first: re-armed on the fake clock
+    await advance(100);
+    await scheduler.stop();
+    vi.useRealTimers();
+    expect(timeouts()).toBe(before);
+  });
+});
