@@ -108,8 +108,14 @@ describe('event unions', () => {
     scheduler.on('tick', (e) => expectTypeOf(e).toEqualTypeOf<TickEvent>());
     scheduler.on('run:end', (e) => {
       if (e.outcome === 'aborted') expectTypeOf(e.abortCause).toEqualTypeOf<Exclude<AbortCause, 'timeout'>>();
-      // @ts-expect-error a successful run has no error to read a message from
-      if (e.outcome === 'success') void e.error.message;
+      // @ts-expect-error a successful run has no error, not even a possibly present one (with `error?: Error` this would compile)
+      if (e.outcome === 'success' && e.error !== undefined) void e.error.message;
+      // @ts-expect-error nor an abort cause
+      if (e.outcome === 'success' && e.abortCause !== undefined) void e.abortCause.length;
+    });
+    scheduler.on('tick', (e) => {
+      // @ts-expect-error a started tick has no reason (with `reason?: TickReason` this would compile)
+      if (e.result === 'started' && e.reason !== undefined) void e.reason.length;
     });
     scheduler.on('tick', (e) => {
       // @ts-expect-error 'stalled' is a reason of missed ticks, never of skipped ones
