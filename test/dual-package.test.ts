@@ -74,6 +74,17 @@ console.log(JSON.stringify({
     RunAbortedError: esmInvalid instanceof cjs.RunAbortedError,
   },
   notErrors: [null, undefined, 42, {}, { code: 'ERR_TICKGUARD_RUN_TIMEOUT' }, new Error('plain')].some((v) => v instanceof esm.TickguardError || v instanceof cjs.RunTimeoutError),
+  // Every exported error class, both ways: an instance of one copy's class against each class of
+  // the other copy answers as it does against its own copy's classes.
+  errorClasses: Object.keys(esm).filter((name) => name.endsWith('Error')).sort(),
+  crossCopy: Object.keys(esm).filter((name) => name.endsWith('Error')).flatMap((made) => Object.keys(esm).filter((name) => name.endsWith('Error')).flatMap((against) => {
+    const fromCjs = Object.create(cjs[made].prototype);
+    const fromEsm = Object.create(esm[made].prototype);
+    const own = fromEsm instanceof esm[against];
+    return (fromCjs instanceof esm[against]) === own && (fromEsm instanceof cjs[against]) === own ? [] : [made + ' vs ' + against];
+  })),
+  unrelated: [new (class RunTimeoutError extends Error {})(), Object.assign(new Error('x'), { name: 'RunTimeoutError', code: 'ERR_TICKGUARD_RUN_TIMEOUT' }), Object.create(Error.prototype)]
+    .some((v) => Object.keys(esm).filter((name) => name.endsWith('Error')).some((name) => v instanceof esm[name] || v instanceof cjs[name])),
 }));
 `;
 
@@ -92,6 +103,12 @@ describe('tickguard loaded as ESM and as CommonJS in one app', () => {
       invalid: { code: 'ERR_TICKGUARD_INVALID_DURATION', InvalidDurationError: true, InvalidOptionError: true, TickguardError: true, RunTimeoutError: false },
       esmInvalidAgainstCjs: { code: 'ERR_TICKGUARD_INVALID_DURATION', InvalidDurationError: true, TickguardError: true, RunAbortedError: false },
       notErrors: false,
+      errorClasses: [
+        'TickguardError', 'InvalidOptionError', 'InvalidDurationError', 'InvalidCronError', 'DuplicateJobError', 'SchedulerStoppedError', 'JobRemovedError', 'JobDoneError',
+        'RunAbortedError', 'RunTimeoutError', 'NonErrorThrownError', 'InvalidClaimResultError', 'ClaimTimeoutError', 'CoordinatorUnavailableError', 'ClockMisuseError',
+      ].sort(),
+      crossCopy: [],
+      unrelated: false,
     });
   });
 
