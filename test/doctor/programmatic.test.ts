@@ -78,7 +78,7 @@ describe('startDoctor() and timers/promises intervals', () => {
       }
       const thrown = every(1, 'value');
       await thrown.next();
-      await expect(thrown.throw(new Error('stop'))).rejects.toThrow('stop');
+      await expect(thrown.throw!(new Error('stop'))).rejects.toThrow('stop');
       // A warning is emitted on a later turn of the loop.
       await new Promise((resolve) => setImmediate(resolve));
     } finally {
