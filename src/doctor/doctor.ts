@@ -6,7 +6,9 @@
  * Shutdown: SIGTERM and SIGINT are watched from the start, so the doctor hears them before the
  * app's own handlers run. When the app has no handler of its own, Node's default (die by the
  * signal) is kept: the doctor writes its report, removes its listener and raises the signal
- * again.
+ * again. The doctor's listeners are hidden from `process.listeners()` and `rawListeners()`:
+ * code that lists them sees what it would without the doctor (signal-exit, for one, raises the
+ * signal again only when its listener is the only one in that list).
  */
 import { EventEmitter } from 'node:events';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -54,6 +56,9 @@ class RunningDoctor implements Doctor {
   // Taken before the listener watch wraps them: the doctor's own listeners are not the app's.
   readonly #on = EventEmitter.prototype.on as (this: EventEmitter, event: string, listener: Listener) => EventEmitter;
   readonly #off = EventEmitter.prototype.removeListener as (this: EventEmitter, event: string, listener: Listener) => EventEmitter;
+  readonly #listenerCount = EventEmitter.prototype.listenerCount as (this: EventEmitter, event: string, listener?: Listener) => number;
+  /** Own properties of `process` that hide the doctor's listeners, removed by stop(). */
+  readonly #shadows: string[] = [];
   readonly #errors: string[] = [];
   readonly #sites = new SiteFinder();
   readonly #runs: RunWatch;
@@ -92,6 +97,8 @@ class RunningDoctor implements Doctor {
     if (this.#stopped) return;
     this.#stopped = true;
     for (const interval of this.#intervals) this.#original.clearInterval(interval);
+    for (const name of this.#shadows) delete (process as unknown as Record<string, unknown>)[name];
+    this.#shadows.length = 0;
     for (const [event, listener] of this.#handlers) this.#off.call(process, event, listener);
     this.#handlers.length = 0;
     this.#listeners.uninstall();
@@ -145,12 +152,41 @@ class RunningDoctor implements Doctor {
     this.#handlers.push([event, listener]);
   }
 
+  #isOwn(event: unknown, listener: unknown): boolean {
+    return this.#handlers.some(([ownEvent, own]) => ownEvent === event && own === listener);
+  }
+
+  /**
+   * Shadows `process.listeners()` and `rawListeners()` with ones that leave the doctor's listeners
+   * out. Not `listenerCount()`: Node reads it to close a signal's handle when the last listener
+   * goes, and the doctor's listener must keep that handle open until the doctor has reported.
+   */
+  #hideOwnListeners(): void {
+    const target = process as unknown as Record<string, unknown>;
+    const proto = EventEmitter.prototype as unknown as Record<string, (this: unknown, ...args: unknown[]) => unknown>;
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the shadows are plain functions: they keep the caller's `this`.
+    const doctor = this;
+    const shadow = (name: string, value: (this: unknown, ...args: unknown[]) => unknown): void => {
+      if (Object.prototype.hasOwnProperty.call(target, name)) return;
+      Object.defineProperty(target, name, { configurable: true, writable: true, enumerable: false, value });
+      this.#shadows.push(name);
+    };
+    for (const name of ['listeners', 'rawListeners']) {
+      const original = proto[name]!;
+      shadow(name, function (this: unknown, event: unknown): unknown {
+        const list = original.call(this, event) as unknown[];
+        return this === process ? list.filter((listener) => !doctor.#isOwn(event, listener)) : list;
+      });
+    }
+  }
+
   #handleProcessEvents(): void {
+    this.#hideOwnListeners();
     this.#listen('exit', () => this.#guard(() => this.#finalReport('exit')));
     for (const signal of SHUTDOWN_SIGNALS) {
       const onSignal = (): void => {
         this.#guard(() => {
-          const handledByApp = process.listenerCount(signal) > 1;
+          const handledByApp = this.#listenerCount.call(process, signal) > 1;
           this.#shutdown ??= { signal, atMs: Math.round(this.#now()), handledByApp };
           // Only ours: Node's default is to die by the signal. Keep it, with the report written.
           if (!handledByApp) {

@@ -131,6 +131,16 @@ describe('the doctor holds no ref\'d handle and reports when the process ends', 
     expect(report.sites.find((s) => s.call === 'setInterval(poll, 1000)')?.armed).toBe(1);
   });
 
+  it('lets a handler that raises the signal again when it is alone (as signal-exit does) see no listener of the doctor\'s', async () => {
+    const path = join(work, 'exit-hook.json');
+    const run = await runApp(fixture('exit-hook.cjs'), { env: quiet(path), readyWhen: 'running', onReady: (pid) => process.kill(pid, 'SIGTERM'), timeoutMs: 5_000 });
+    expect([run.stdout, run.code, run.signal]).toEqual(['running\ncleanup\n', null, 'SIGTERM']);
+    const report = readReport(path);
+    expect(report.reason).toBe('signal');
+    expect(report.shutdown).toMatchObject({ signal: 'SIGTERM', handledByApp: true });
+    expect(report.doctorErrors).toEqual([]);
+  });
+
   it('reports on SIGUSR2 without exiting, and prints a live line when TICKGUARD_DOCTOR=live', async () => {
     const path = join(work, 'usr2.json');
     let sent = false;
