@@ -46,6 +46,55 @@ describe.each([
   });
 });
 
+describe('vi.useFakeTimers() with vitest\'s defaults: each schedule, one period at a time', () => {
+  it('fixedDelay: one delay gives one run, the next delay the next', async () => {
+    vi.useFakeTimers({ now: T0 });
+    const scheduler = createScheduler();
+    const ranAt: number[] = [];
+    scheduler.add({ name: 'chain', fixedDelay: 1_000, run: () => void ranAt.push(Date.now() - T0) });
+    await advance(999);
+    expect(ranAt).toEqual([]);
+    await advance(1);
+    expect(ranAt).toEqual([1_000]);
+    await advance(1_000);
+    expect(ranAt).toEqual([1_000, 2_000]);
+    await scheduler.stop();
+  });
+
+  it("cron '* * * * *' on the fake Date set by vi.setSystemTime(): one minute gives one run, at the minute", async () => {
+    vi.useFakeTimers();
+    vi.setSystemTime(new Date('2026-03-01T10:00:30.250Z'));
+    const scheduler = createScheduler();
+    const ranAt: string[] = [];
+    scheduler.add({ name: 'every-minute', cron: '* * * * *', timezone: 'UTC', run: (ctx) => void ranAt.push(`${new Date().toISOString()} ${ctx.scheduledAt.toISOString()}`) });
+    await advance(29_749);
+    expect(ranAt).toEqual([]);
+    await advance(1);
+    expect(ranAt).toEqual(['2026-03-01T10:01:00.000Z 2026-03-01T10:01:00.000Z']);
+    await advance(60_000);
+    expect(ranAt).toEqual(['2026-03-01T10:01:00.000Z 2026-03-01T10:01:00.000Z', '2026-03-01T10:02:00.000Z 2026-03-01T10:02:00.000Z']);
+    await scheduler.stop();
+  });
+
+  it('runOnStart runs at once; initialDelay puts the first run off by its delay', async () => {
+    vi.useFakeTimers({ now: T0 });
+    const scheduler = createScheduler();
+    const ranAt: Record<string, number[]> = { rateOnStart: [], rateDelayed: [], delayDelayed: [], delayOnStart: [] };
+    const record = (name: string) => () => void ranAt[name]!.push(Date.now() - T0);
+    scheduler.add({ name: 'rateOnStart', fixedRate: 1_000, runOnStart: true, run: record('rateOnStart') });
+    scheduler.add({ name: 'rateDelayed', fixedRate: 1_000, initialDelay: 2_500, run: record('rateDelayed') });
+    scheduler.add({ name: 'delayDelayed', fixedDelay: 1_000, initialDelay: 300, run: record('delayDelayed') });
+    scheduler.add({ name: 'delayOnStart', fixedDelay: 1_000, runOnStart: true, run: record('delayOnStart') });
+    await advance(0);
+    expect(ranAt).toEqual({ rateOnStart: [0], rateDelayed: [], delayDelayed: [], delayOnStart: [0] });
+    await advance(300);
+    expect(ranAt.delayDelayed).toEqual([300]);
+    await advance(2_700);
+    expect(ranAt).toEqual({ rateOnStart: [0, 1_000, 2_000, 3_000], rateDelayed: [3_000], delayDelayed: [300, 1_300, 2_300], delayOnStart: [0, 1_000, 2_000, 3_000] });
+    await scheduler.stop();
+  });
+});
+
 describe('a TestClock while vitest fakes timers', () => {
   it('advance() resolves and runs what falls due', async () => {
     vi.useFakeTimers();
