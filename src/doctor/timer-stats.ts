@@ -55,9 +55,14 @@ export class SiteTally {
     this.delayMs = delayMs;
   }
 
-  /** Re-armed one-shot timers, one at a time: a chain, judged like an interval. */
+  /**
+   * Re-armed one-shot timers, one at a time: a chain, judged like an interval. A chain is
+   * re-armed, not cleared (but for its last link, when it stops): a site whose timers are
+   * mostly cleared, before or after they fire, makes timeouts one after another (a timeout per
+   * request in a serial loop), not a chain.
+   */
   get isChain(): boolean {
-    return this.kind === 'setTimeout' && this.peakArmed <= 1 && this.created >= 2;
+    return this.kind === 'setTimeout' && this.peakArmed <= 1 && this.created >= 2 && (this.cleared + this.staleClears) * 2 <= this.created;
   }
 
   addPoint(atMs: number): void {

@@ -66,7 +66,7 @@ describe('the doctor on an unmodified CommonJS app', () => {
 });
 
 describe('the doctor on healthy patterns', () => {
-  it('reports nothing for a sync interval, an awaited loop, cleared intervals, a chain that stops on abort, per-run listeners', async () => {
+  it('reports nothing for a sync interval, an awaited loop, cleared intervals, a chain that stops on abort, per-request timeouts, per-run listeners', async () => {
     const path = join(work, 'healthy.json');
     const run = await runApp(fixture('healthy.mjs'), {
       env: quiet(path),
@@ -89,6 +89,7 @@ describe('the doctor on healthy patterns', () => {
     expect(site('link = setTimeout(')).toMatchObject({ kind: 'setTimeout', chain: true, overlappedTicks: 0 });
     expect(site('link = setTimeout(')!.asyncRuns).toBeGreaterThan(5);
     expect(site('const timeout = setTimeout(')!.cleared).toBeGreaterThan(5);
+    expect(site('const deadline = setTimeout(')).toMatchObject({ kind: 'setTimeout', created: 20, chain: false });
     expect(report.doctorErrors).toEqual([]);
   });
 
