@@ -125,10 +125,9 @@ export class TimerWatch {
       watch.#clearing(timer);
       original.clearInterval(timer);
     }
-    // util.promisify(setTimeout) must keep giving the promise version, as it does without the doctor.
-    for (const [wrapper, name] of [[setTimeout, 'setTimeout'], [setInterval, 'setInterval']] as const) {
-      Object.defineProperty(wrapper, promisify.custom, { configurable: true, enumerable: false, get: () => promisesModule[name] });
-    }
+    // util.promisify(setTimeout) must keep giving the promise version, as it does without the
+    // doctor; Node gives setInterval none (promisify makes its generic one), so neither does the doctor.
+    Object.defineProperty(setTimeout, promisify.custom, { configurable: true, enumerable: false, get: () => promisesModule.setTimeout });
     function promisesSetInterval(this: unknown, delay?: number, value?: unknown, options?: { signal?: AbortSignal; ref?: boolean }): AsyncIterator<unknown> {
       const iterator = originalPromisesInterval(delay, value, options);
       watch.#watchIterator(iterator, delay, options, promisesSetInterval);
