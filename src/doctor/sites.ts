@@ -37,10 +37,11 @@ const MAX_SITES = 5_000;
 const UNKNOWN_SITE: Site = { id: '<unknown>:0:0', file: '<unknown>', line: 0, column: 0, guarded: false };
 const OVERFLOW_SITE: Site = { id: '<too many sites>:0:0', file: '<too many sites>', line: 0, column: 0, guarded: false };
 
-type FrameKind = 'internal' | 'doctor' | 'tickguard' | 'library' | 'app';
+/** Whose code a stack frame runs. */
+export type FrameKind = 'internal' | 'doctor' | 'tickguard' | 'library' | 'app';
 
 /** Prefixes (as paths and as file URLs) that tell tickguard's own files from the app's. */
-interface OwnFiles {
+export interface OwnFiles {
   readonly doctor: readonly string[];
   readonly tickguard: readonly string[];
   readonly tickguardCli: readonly string[];
@@ -75,8 +76,8 @@ export function doctorFile(): string {
   return own.startsWith('file://') ? fileURLToPath(own) : own;
 }
 
-function locateOwnFiles(): OwnFiles {
-  const ownPath = doctorFile();
+/** tickguard's own files, from the path of the doctor's module (`ownPath`). */
+export function locateOwnFiles(ownPath: string): OwnFiles {
   const dir = ownPath.slice(0, ownPath.lastIndexOf(sep) + 1);
   if (dir.endsWith(`${sep}src${sep}doctor${sep}`)) {
     // From source: src/doctor/ is the doctor, the rest of src/ but src/cli/ is the engine.
@@ -89,9 +90,26 @@ function locateOwnFiles(): OwnFiles {
 
 const startsWithAny = (text: string, prefixes: readonly string[]): boolean => prefixes.some((prefix) => text.startsWith(prefix));
 
+/**
+ * Whose code runs at a frame of `file`. The lab (tickguard's `cli/`) plays an unmodified app, so
+ * its files are the app's, wherever tickguard is installed; it is told apart before the rule
+ * that takes every other file of an installed tickguard for the engine.
+ */
+export function classifyFrame(file: string | undefined | null, own: OwnFiles): FrameKind {
+  if (file === undefined || file === null || file === '' || file.startsWith('node:') || !(isAbsolute(file) || file.startsWith('file://'))) {
+    return 'internal';
+  }
+  if (startsWithAny(file, own.doctor)) return 'doctor';
+  if (startsWithAny(file, own.tickguardCli)) return 'app';
+  if (file.includes('/node_modules/tickguard/') || file.includes('\\node_modules\\tickguard\\')) return 'tickguard';
+  if (file.includes('/node_modules/') || file.includes('\\node_modules\\')) return 'library';
+  if (startsWithAny(file, own.tickguard)) return 'tickguard';
+  return 'app';
+}
+
 /** Finds and caches creation sites. One per doctor. */
 export class SiteFinder {
-  readonly #own: OwnFiles = locateOwnFiles();
+  readonly #own: OwnFiles = locateOwnFiles(doctorFile());
   readonly #cache = new Map<string, Site>();
   readonly #cwd = process.cwd();
 
@@ -132,14 +150,7 @@ export class SiteFinder {
   }
 
   #classify(file: string | undefined | null): FrameKind {
-    if (file === undefined || file === null || file === '' || file.startsWith('node:') || !(isAbsolute(file) || file.startsWith('file://'))) {
-      return 'internal';
-    }
-    if (startsWithAny(file, this.#own.doctor)) return 'doctor';
-    if (file.includes('/node_modules/tickguard/') || file.includes('\\node_modules\\tickguard\\')) return 'tickguard';
-    if (file.includes('/node_modules/') || file.includes('\\node_modules\\')) return 'library';
-    if (startsWithAny(file, this.#own.tickguard) && !startsWithAny(file, this.#own.tickguardCli)) return 'tickguard';
-    return 'app';
+    return classifyFrame(file, this.#own);
   }
 
   /** The source position of a generated one, through the source map when there is one. */
