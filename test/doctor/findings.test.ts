@@ -83,6 +83,15 @@ describe('doctor rules', () => {
     expect(findings.map((f) => [f.severity, f.site])).toEqual([['high', 'src/app.js:10:3'], ['medium', 'src/app.js:20:5'], ['medium', 'src/b.js:1:1']]);
   });
 
+  it('never judges a site inside a library: with no frame of the app\'s on the stack, the fix is the library\'s', () => {
+    const avalanche = site({ overlappedTicks: 40, peakInFlight: 20 });
+    for (const where of ['node_modules/pool/index.js:9:21', '/srv/app/node_modules/pool/index.js:9:21', 'C:\\app\\node_modules\\pool\\index.js:9:21']) {
+      expect(diagnose(input([{ ...avalanche, site: where }], [listener({ site: where })]))).toEqual([]);
+    }
+    // An app file whose name merely contains the word is the app's.
+    expect(diagnose(input([{ ...avalanche, site: 'src/node_modules_cache.js:1:1' }])).map((f) => f.kind)).toEqual(['overlap']);
+  });
+
   it('stillGrowing wants three points and a real rise', () => {
     expect(stillGrowing([[0, 1, 0], [1, 50, 0]], (p) => p[1])).toBe(false);
     expect(stillGrowing([[0, 1, 0], [1, 2, 0], [2, 3, 0]], (p) => p[1])).toBe(false);
