@@ -233,7 +233,7 @@ class RunningDoctor implements Doctor {
     const sites: DoctorSiteReport[] = this.#timers.tallies().map((tally) => {
       if (!tally.site.guarded) tally.addPoint(now);
       return {
-        site: tally.site.id, kind: tally.kind, call: tally.call, delayMs: tally.delayMs, guarded: tally.site.guarded,
+        site: tally.site.id, kind: tally.kind, call: tally.call, delayMs: tally.delayMs, guarded: tally.site.guarded, library: tally.site.library,
         created: tally.created, cleared: tally.cleared, fired: tally.fired, staleClears: tally.staleClears,
         armed: tally.armed, peakArmed: tally.peakArmed, ticks: tally.ticks, asyncRuns: tally.asyncRuns,
         inFlight: tally.inFlight, peakInFlight: tally.peakInFlight, overlappedTicks: tally.overlappedTicks,
@@ -243,7 +243,7 @@ class RunningDoctor implements Doctor {
       };
     });
     const listeners: DoctorListenerReport[] = this.#listeners.tallies().map((tally) => ({
-      site: tally.site.id, target: tally.target, event: tally.event, limit: tally.limit, peak: tally.peak,
+      site: tally.site.id, library: tally.site.library, target: tally.target, event: tally.event, limit: tally.limit, peak: tally.peak,
       live: ListenerWatch.liveCount(tally), liveFromSite: ListenerWatch.liveFromSite(tally), addsPastLimit: tally.addsPastLimit, addedAfterAbort: tally.addedAfterAbort,
       firstAtMs: Math.round(tally.firstAtMs), lastAtMs: Math.round(tally.lastAtMs),
     }));

@@ -24,20 +24,12 @@ export interface DiagnosisInput {
   readonly nowMs: number;
 }
 
-/**
- * Whether a site is inside a library. A site is the first frame of the app's; it is in
- * `node_modules` only when the stack held none (a library armed the timer from its own
- * callback), and then the fix is the library's to make, not the app's: listed, not judged.
- */
-export function inLibrary(site: string): boolean {
-  return site.startsWith('node_modules/') || site.includes('/node_modules/') || site.includes('\\node_modules\\');
-}
-
 /** The findings, most severe first (then the largest figure first). */
 export function diagnose(input: DiagnosisInput): DoctorFinding[] {
   const ranked: { finding: DoctorFinding; weight: number }[] = [];
   for (const site of input.sites) {
-    if (site.guarded || inLibrary(site.site)) continue;
+    // tickguard's engine bounds its runs; a library's own timers are the library's to fix.
+    if (site.guarded || site.library) continue;
     const overlap = overlapFinding(site, input.shutdown);
     if (overlap !== null) ranked.push(overlap);
     const leak = leakFinding(site);
@@ -48,7 +40,7 @@ export function diagnose(input: DiagnosisInput): DoctorFinding[] {
     if (armed !== null) ranked.push(armed);
   }
   for (const listener of input.listeners) {
-    if (inLibrary(listener.site)) continue;
+    if (listener.library) continue;
     const growth = listenerFinding(listener);
     if (growth !== null) ranked.push(growth);
   }

@@ -64,7 +64,7 @@ function sitesTable(sites: readonly DoctorSiteReport[]): string {
     ['site', (s) => s.site], ['call', (s) => s.call], ['created', (s) => String(s.created)], ['cleared', (s) => String(s.cleared)],
     ['fired', (s) => String(s.fired)], ['armed', (s) => String(s.armed)], ['peak armed', (s) => String(s.peakArmed)],
     ['ticks', (s) => String(s.ticks)], ['peak in flight', (s) => String(s.peakInFlight)], ['overlapped', (s) => String(s.overlappedTicks)],
-    ['note', (s) => (s.guarded ? 'tickguard engine (not judged)' : s.chain ? 'chain' : '')],
+    ['note', (s) => (s.guarded ? 'tickguard engine (not judged)' : s.library ? 'library (not judged)' : s.chain ? 'chain' : '')],
   ];
   const head = columns.map(([header], i) => `<th class="${i < 2 ? 'left' : i === columns.length - 1 ? 'left' : 'right'}">${escapeHtml(header)}</th>`).join('');
   const rows = [...sites].sort((a, b) => b.created - a.created).slice(0, 200).map((site) =>

@@ -46,6 +46,8 @@ export interface DoctorSiteReport {
   readonly delayMs: number;
   /** Created by tickguard's own engine: not judged (the engine bounds its runs). */
   readonly guarded: boolean;
+  /** Created by a library from its own callbacks, with no frame of the app's on the stack: not judged (the fix is the library's). */
+  readonly library: boolean;
   readonly created: number;
   readonly cleared: number;
   readonly fired: number;
@@ -70,6 +72,8 @@ export interface DoctorSiteReport {
 /** What the doctor saw at one site adding listeners past a target's limit. */
 export interface DoctorListenerReport {
   readonly site: string;
+  /** Added by a library from its own callbacks, with no frame of the app's on the stack: not judged. */
+  readonly library: boolean;
   readonly target: string;
   readonly event: string;
   readonly limit: number;

@@ -25,6 +25,11 @@ export interface Site {
   readonly column: number;
   /** Created by tickguard's own engine (which bounds its runs itself), not by the app. */
   readonly guarded: boolean;
+  /**
+   * No frame of the app's on the stack: a library armed it from its own callbacks, and the site
+   * is the library's first frame. The fix is the library's to make, not the app's.
+   */
+  readonly library: boolean;
 }
 
 /** Frames collected first: the app's own call is nearly always among them, and fewer frames cost less. */
@@ -34,8 +39,8 @@ const STACK_LIMIT = 12;
 /** Distinct sites kept; past this every new position is reported as one overflow site. */
 const MAX_SITES = 5_000;
 
-const UNKNOWN_SITE: Site = { id: '<unknown>:0:0', file: '<unknown>', line: 0, column: 0, guarded: false };
-const OVERFLOW_SITE: Site = { id: '<too many sites>:0:0', file: '<too many sites>', line: 0, column: 0, guarded: false };
+const UNKNOWN_SITE: Site = { id: '<unknown>:0:0', file: '<unknown>', line: 0, column: 0, guarded: false, library: false };
+const OVERFLOW_SITE: Site = { id: '<too many sites>:0:0', file: '<too many sites>', line: 0, column: 0, guarded: false, library: false };
 
 /** Whose code a stack frame runs. */
 export type FrameKind = 'internal' | 'doctor' | 'tickguard' | 'library' | 'app';
@@ -124,6 +129,7 @@ export class SiteFinder {
     const frames = short.some((frame) => this.#classify(frame.getFileName()) === 'app') ? short : structuredStack(below);
     let chosen: NodeJS.CallSite | undefined;
     let fallback: NodeJS.CallSite | undefined;
+    let library = false;
     let guarded = false;
     for (const frame of frames) {
       const kind = this.#classify(frame.getFileName());
@@ -133,18 +139,22 @@ export class SiteFinder {
       }
       // tickguard's engine above the app's first frame: the engine armed this timer itself.
       if (kind === 'tickguard') guarded = true;
-      if ((kind === 'library' || kind === 'tickguard') && fallback === undefined) fallback = frame;
+      if ((kind === 'library' || kind === 'tickguard') && fallback === undefined) {
+        fallback = frame;
+        library = kind === 'library';
+      }
     }
+    if (chosen !== undefined) library = false;
     const frame = chosen ?? fallback;
     if (frame === undefined) return UNKNOWN_SITE;
     const file = frame.getFileName() ?? '';
     const line = frame.getLineNumber() ?? 0;
     const column = frame.getColumnNumber() ?? 0;
-    const key = `${guarded ? 'g' : 'a'}${line}:${column}:${file}`;
+    const key = `${guarded ? 'g' : 'a'}${library ? 'l' : 'a'}${line}:${column}:${file}`;
     const cached = this.#cache.get(key);
     if (cached !== undefined) return cached;
     if (this.#cache.size >= MAX_SITES) return OVERFLOW_SITE;
-    const site = this.#resolve(file, line, column, guarded);
+    const site = this.#resolve(file, line, column, guarded, library);
     this.#cache.set(key, site);
     return site;
   }
@@ -154,7 +164,7 @@ export class SiteFinder {
   }
 
   /** The source position of a generated one, through the source map when there is one. */
-  #resolve(file: string, line: number, column: number, guarded: boolean): Site {
+  #resolve(file: string, line: number, column: number, guarded: boolean, library: boolean): Site {
     let source = file;
     let sourceLine = line;
     let sourceColumn = column;
@@ -172,6 +182,6 @@ export class SiteFinder {
     }
     const path = source.startsWith('file://') ? fileURLToPath(source) : source;
     const shown = isAbsolute(path) && path.startsWith(this.#cwd + sep) ? relative(this.#cwd, path).split(sep).join('/') : path;
-    return { id: `${shown}:${sourceLine}:${sourceColumn}`, file: shown, line: sourceLine, column: sourceColumn, guarded };
+    return { id: `${shown}:${sourceLine}:${sourceColumn}`, file: shown, line: sourceLine, column: sourceColumn, guarded, library };
   }
 }
