@@ -71,6 +71,19 @@ describe('tickguard lab --json (all strategies, short run)', () => {
     expect(rearm.peakAbortListeners ?? 0).toBeGreaterThanOrEqual(5);
   });
 
+  it('runs the naive strategies under the doctor and keeps what it saw; tickguard\'s run without it', () => {
+    const saw = Object.fromEntries(report.strategies.map((s) => [s.name, s.doctor === null ? null : [...new Set(s.doctor.findings.map((f) => f.kind))]]));
+    // Each naive one's own kind (the doctor's tests pin the rest, on longer runs).
+    expect(saw).toEqual({
+      'naive-setInterval': expect.arrayContaining(['overlap']),
+      'naive-timer-leak': expect.arrayContaining(['timer-leak']),
+      'naive-rearm-listener-leak': expect.arrayContaining(['rearmed-after-stop']),
+      'tickguard-serial': null,
+      'tickguard-pool-skip': null,
+      'tickguard-fixed-delay': null,
+    });
+  });
+
   it('keeps every tickguard strategy within maxConcurrency, with a clean stop and no timer left', () => {
     const tickguard = report.strategies.filter((s) => s.kind === 'tickguard');
     expect(tickguard.map((s) => [s.name, s.maxConcurrency])).toEqual([
