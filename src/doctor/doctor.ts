@@ -57,8 +57,8 @@ class RunningDoctor implements Doctor {
   readonly #on = EventEmitter.prototype.on as (this: EventEmitter, event: string, listener: Listener) => EventEmitter;
   readonly #off = EventEmitter.prototype.removeListener as (this: EventEmitter, event: string, listener: Listener) => EventEmitter;
   readonly #listenerCount = EventEmitter.prototype.listenerCount as (this: EventEmitter, event: string, listener?: Listener) => number;
-  /** Own properties of `process` that hide the doctor's listeners, removed by stop(). */
-  readonly #shadows: string[] = [];
+  /** Own properties of `process` that hide the doctor's listeners, removed by stop() while still the doctor's. */
+  readonly #shadows: [string, unknown][] = [];
   readonly #errors: string[] = [];
   readonly #sites = new SiteFinder();
   readonly #runs: RunWatch;
@@ -97,7 +97,8 @@ class RunningDoctor implements Doctor {
     if (this.#stopped) return;
     this.#stopped = true;
     for (const interval of this.#intervals) this.#original.clearInterval(interval);
-    for (const name of this.#shadows) delete (process as unknown as Record<string, unknown>)[name];
+    const target = process as unknown as Record<string, unknown>;
+    for (const [name, value] of this.#shadows) if (target[name] === value) delete target[name];
     this.#shadows.length = 0;
     for (const [event, listener] of this.#handlers) this.#off.call(process, event, listener);
     this.#handlers.length = 0;
@@ -169,7 +170,7 @@ class RunningDoctor implements Doctor {
     const shadow = (name: string, value: (this: unknown, ...args: unknown[]) => unknown): void => {
       if (Object.prototype.hasOwnProperty.call(target, name)) return;
       Object.defineProperty(target, name, { configurable: true, writable: true, enumerable: false, value });
-      this.#shadows.push(name);
+      this.#shadows.push([name, value]);
     };
     for (const name of ['listeners', 'rawListeners']) {
       const original = proto[name]!;

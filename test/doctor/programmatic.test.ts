@@ -61,6 +61,21 @@ describe('startDoctor()', () => {
   });
 });
 
+describe('startDoctor() and the process\'s listeners', () => {
+  it('leaves its own out of process.listeners() and rawListeners(), and takes that away on stop()', () => {
+    const before = process.listenerCount('SIGTERM');
+    doctor = startDoctor({ stderr: false, reportPath: null, htmlPath: null });
+    expect(process.listenerCount('SIGTERM')).toBe(before + 1);
+    expect(process.listeners('SIGTERM')).toHaveLength(before);
+    expect(Object.prototype.hasOwnProperty.call(process, 'listeners')).toBe(true);
+    doctor.stop();
+    doctor = undefined;
+    expect(Object.prototype.hasOwnProperty.call(process, 'listeners')).toBe(false);
+    expect(Object.prototype.hasOwnProperty.call(process, 'rawListeners')).toBe(false);
+    expect(process.listenerCount('SIGTERM')).toBe(before);
+  });
+});
+
 describe('startDoctor() and timers/promises intervals', () => {
   it('leaves no listener of its own on the signal of an interval that is returned, and ends one that is thrown into', async () => {
     doctor = startDoctor({ reportOnExit: false, stderr: false, reportPath: null });
