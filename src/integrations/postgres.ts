@@ -25,6 +25,7 @@ import { randomUUID } from 'node:crypto';
 import type { Pool, PoolClient, QueryConfig, QueryResult } from 'pg';
 import type { ClaimOptions, ClaimRequest, Coordinator, CoordinatorContext, CoordinatorStatus, Lease } from '../coordination/contract.js';
 import { SkewMonitor } from '../coordination/skew.js';
+import { storeLease } from '../coordination/store-lease.js';
 import { CoordinatorUnavailableError, InvalidOptionError, toError } from '../errors.js';
 import { describeValue } from '../describe-value.js';
 import { parseDuration } from '../duration.js';
@@ -218,48 +219,31 @@ interface LeaseParts {
 }
 
 function postgresLease({ query, s, job, owner, exclusive, token, expiresAtMs, ttlMs, skew, releasing }: LeaseParts): Lease {
-  const lost = new AbortController();
-  let expiresAt = new Date(expiresAtMs);
-  let released = false;
-  return {
-    token,
-    get expiresAt() {
-      return expiresAt;
+  return storeLease({
+    token, exclusive, expiresAtMs, ttlMs, skew,
+    calls: {
+      async renew() {
+        const result = await query(
+          `UPDATE ${s}.tickguard_jobs SET lease_expires = clock_timestamp() + $3 * interval '1 millisecond'
+            WHERE job = $1 AND lease_owner = $2 AND lease_expires > clock_timestamp()
+            RETURNING extract(epoch FROM clock_timestamp()) * 1000 AS now_ms`,
+          [job, owner, Math.ceil(ttlMs)],
+        );
+        const row = result.rows[0] as { now_ms: number } | undefined;
+        return row === undefined ? undefined : Number(row.now_ms);
+      },
+      async release() {
+        const done = query(`UPDATE ${s}.tickguard_jobs SET lease_owner = NULL, lease_expires = NULL WHERE job = $1 AND lease_owner = $2`, [job, owner]);
+        // This replica's next claim of the job waits for it (see claim()).
+        const settled = done.then(() => undefined, () => undefined);
+        releasing.set(job, settled);
+        void settled.then(() => {
+          if (releasing.get(job) === settled) releasing.delete(job);
+        });
+        await done;
+      },
     },
-    lost: lost.signal,
-    async renew(): Promise<boolean> {
-      if (!exclusive) return !released;
-      if (released || lost.signal.aborted) return false;
-      const sentAt = Date.now();
-      const result = await query(
-        `UPDATE ${s}.tickguard_jobs SET lease_expires = clock_timestamp() + $3 * interval '1 millisecond'
-          WHERE job = $1 AND lease_owner = $2 AND lease_expires > clock_timestamp()
-          RETURNING extract(epoch FROM clock_timestamp()) * 1000 AS now_ms`,
-        [job, owner, Math.ceil(ttlMs)],
-      );
-      const row = result.rows[0] as { now_ms: number } | undefined;
-      if (row === undefined) {
-        lost.abort(new Error('the lease expired or was taken over'));
-        return false;
-      }
-      skew.observe(Number(row.now_ms), sentAt, Date.now());
-      expiresAt = new Date(sentAt + ttlMs);
-      return true;
-    },
-    async release(): Promise<void> {
-      if (released) return;
-      released = true;
-      // A tick row stays: it must outlive the run. Only the exclusive lease is given back.
-      if (!exclusive) return;
-      const done = query(`UPDATE ${s}.tickguard_jobs SET lease_owner = NULL, lease_expires = NULL WHERE job = $1 AND lease_owner = $2`, [job, owner]);
-      const settled = done.then(() => undefined, () => undefined);
-      releasing.set(job, settled);
-      void settled.then(() => {
-        if (releasing.get(job) === settled) releasing.delete(job);
-      });
-      await done;
-    },
-  };
+  });
 }
 
 /** `promise`, or a rejection after `ms`; what the promise gives after the deadline goes to `late`. */

@@ -32,6 +32,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
 import type { ClaimOptions, ClaimRequest, Coordinator, CoordinatorContext, CoordinatorStatus, Lease } from '../coordination/contract.js';
 import { SkewMonitor } from '../coordination/skew.js';
+import { storeLease } from '../coordination/store-lease.js';
 import { CoordinatorUnavailableError, InvalidOptionError, toError } from '../errors.js';
 import { describeValue } from '../describe-value.js';
 import { parseDuration } from '../duration.js';
@@ -206,33 +207,16 @@ function redisLease(
   ttlMs: number,
   skew: SkewMonitor,
 ): Lease {
-  const lost = new AbortController();
-  let expiresAt = new Date(expiresAtMs);
-  let released = false;
-  return {
-    token,
-    get expiresAt() {
-      return expiresAt;
+  return storeLease({
+    token, exclusive, expiresAtMs, ttlMs, skew,
+    calls: {
+      async renew() {
+        const answer = Number(await run(SCRIPTS.renew, [leaseKey], [owner, Math.ceil(ttlMs)]));
+        return answer === 0 ? undefined : answer;
+      },
+      async release() {
+        await run(SCRIPTS.release, [leaseKey], [owner]);
+      },
     },
-    lost: lost.signal,
-    async renew(): Promise<boolean> {
-      if (!exclusive) return !released;
-      if (released || lost.signal.aborted) return false;
-      const sentAt = Date.now();
-      const answer = Number(await run(SCRIPTS.renew, [leaseKey], [owner, Math.ceil(ttlMs)]));
-      if (answer === 0) {
-        lost.abort(new Error('the lease expired or was taken over'));
-        return false;
-      }
-      skew.observe(answer, sentAt, Date.now());
-      expiresAt = new Date(sentAt + ttlMs);
-      return true;
-    },
-    async release(): Promise<void> {
-      if (released) return;
-      released = true;
-      // A tick record stays: it must outlive the run. Only the exclusive lease is given back.
-      if (exclusive) await run(SCRIPTS.release, [leaseKey], [owner]);
-    },
-  };
+  });
 }
