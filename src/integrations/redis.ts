@@ -12,9 +12,9 @@
  *
  * Every claim is one Lua script: the tick record (`SET NX` semantics), the lease and the fencing
  * token are taken together or not at all, and time comes from Redis `TIME`, not the client.
- * Fencing tokens are `max(last + 1, TIME in ms × 1000)`: they increase per job across the
- * cluster, and keep increasing after a Redis restart that lost the data (the clock does not go
- * back), as long as a job is claimed fewer than 1000 times per millisecond.
+ * Fencing tokens are `max(last + 1, TIME in µs)`: they increase per job across the cluster, and
+ * keep increasing after a Redis restart or flush that lost the data (the clock does not go back,
+ * and no two claims of a job share a microsecond of Redis time).
  *
  * ioredis re-sends a command whose reply a dropped connection lost. A claim re-sent to the same
  * data gets the answer it had (the tick record names its owner and token), so the tick is not
@@ -91,7 +91,7 @@ if lease then
 end
 if exclusive then redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3]) end
 local last = tonumber(redis.call('GET', KEYS[3]) or '0')
-local token = string.format('%.0f', math.max(last + 1, tonumber(now) * 1000))
+local token = string.format('%.0f', math.max(last + 1, tonumber(t[1]) * 1000000 + tonumber(t[2])))
 if ticked then redis.call('SET', KEYS[1], ARGV[2] .. ' ' .. token, 'PX', ARGV[4]) end
 redis.call('SET', KEYS[3], token)
 return { 'won', token, now, epoch }

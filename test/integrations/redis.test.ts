@@ -89,11 +89,16 @@ describe.skipIf(!available)('tickguard/redis', () => {
     const redis = await ready(client());
     const coordinator = redisCoordinator({ client: redis, prefix });
     const claim = (slot: number) => coordinator.claim(request('fenced', slot), { signal: new AbortController().signal, ttlMs: 5_000 });
-    const before = await claim(1);
-    await redis.del(...(await redis.keys(`${prefix}{fenced}*`))); // what a restart without persistence does
-    expect(await claim(2)).toBe(false); // refused once: see the next test
-    const after = await claim(3);
-    expect((after as Lease).token).toBeGreaterThan((before as Lease).token);
+    // Ten losses in a row, each within a millisecond or so of the claim before it: a token drawn
+    // from the store's clock in whole milliseconds would repeat (it did, one time in three).
+    let last = (await claim(1)) as Lease;
+    for (let round = 1; round <= 10; round += 1) {
+      await redis.del(...(await redis.keys(`${prefix}{fenced}*`))); // what a restart without persistence does
+      expect(await claim(round * 3 - 1)).toBe(false); // refused once: see the next test
+      const after = (await claim(round * 3)) as Lease;
+      expect(after.token, `round ${round}`).toBeGreaterThan(last.token);
+      last = after;
+    }
   });
 
   it("after Redis lost a job's records, each replica's next claim is refused once (it may have been sent before the loss), then claims go through with higher tokens", async () => {
