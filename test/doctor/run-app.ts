@@ -1,10 +1,9 @@
 /** Runs a fixture app as a real child process under the doctor: `node --import tsx --import src/doctor/index.ts app`. */
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { DoctorReport } from '../../src/doctor/index.js';
-import { REPO, TSX_LOADER } from '../lab/run-cli.js';
+import { REPO, TSX_LOADER, runNode, type ChildRun } from '../lab/run-cli.js';
 
 /** The doctor's entry from source, as `--import` takes it. */
 export const DOCTOR_IMPORT = pathToFileURL(fileURLToPath(new URL('../../src/doctor/index.ts', import.meta.url))).href;
@@ -30,12 +29,7 @@ export function siteOf(file: string, code: string, path = `test/fixtures/doctor/
 }
 
 /** How a run ended. */
-export interface AppRun {
-  readonly code: number | null;
-  readonly signal: NodeJS.Signals | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
+export type AppRun = ChildRun;
 
 /** Options of {@link runApp}. */
 export interface AppOptions {
@@ -52,28 +46,15 @@ export interface AppOptions {
 /** Runs `app` and resolves once it has exited. */
 export function runApp(app: string, options: AppOptions = {}): Promise<AppRun> {
   const args = ['--import', TSX_LOADER, ...(options.doctor === false ? [] : ['--import', DOCTOR_IMPORT]), app];
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } });
-    let stdout = '';
-    let stderr = '';
-    let ready = false;
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      stdout += chunk;
-      if (!ready && options.readyWhen !== undefined && stdout.includes(options.readyWhen)) {
-        ready = true;
-        options.onReady?.(child.pid!);
-      }
-    });
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 20_000);
-    child.on('error', (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr });
-    });
+  let ready = false;
+  return runNode(args, {
+    ...(options.env === undefined ? {} : { env: options.env }),
+    timeoutMs: options.timeoutMs ?? 20_000,
+    onStdout: (stdout, pid) => {
+      if (ready || options.readyWhen === undefined || !stdout.includes(options.readyWhen)) return;
+      ready = true;
+      options.onReady?.(pid);
+    },
   });
 }
 
