@@ -30,6 +30,8 @@ export interface Engine {
    * `remove()` called from inside a task see that they would wait for their own caller.
    */
   bodyRun: Run | undefined;
+  /** Scheduler-wide totals the runs keep as they go: runs in flight, and those of them stuck. */
+  readonly tally: { inFlight: number; stuck: number };
   /** A run settled: drains waiting in `stop()`/`remove()` take note. */
   runSettled(run: Run): void;
   /** Reports a fault of the engine itself (never of user code). */

@@ -312,6 +312,7 @@ export class Executor implements RunHost {
     if (this.#run === undefined) this.#run = run;
     else (this.#moreRuns ??= new Set()).add(run);
     this.#runCount += 1;
+    host.engine.tally.inFlight += 1;
     this.#stage?.runStarted(run, claimSentAt);
     this.#emitTick(tick, 'started', undefined);
     if (this.#started >= config.policy.maxRuns) host.maxRunsReached();
@@ -329,6 +330,7 @@ export class Executor implements RunHost {
     this.#runCount -= 1;
     const host = this.#host;
     const engine = host.engine;
+    engine.tally.inFlight -= 1;
     const tick = run.tick;
     const attempts = run.attempts;
     if (outcome === 'success') this.#succeeded += 1;

@@ -4,7 +4,7 @@
  *
  * @packageDocumentation
  */
-export { createScheduler, type Scheduler, type SchedulerStats } from './scheduler.js';
+export { createScheduler, type Scheduler, type SchedulerStats, type SchedulerSummary } from './scheduler.js';
 export type { Job } from './job.js';
 export { TestClock, type TestClockOptions } from './test-clock.js';
 export { systemClock, MAX_TIMER_DELAY_MS, type Clock, type TimerHandle } from './clock.js';

@@ -72,6 +72,8 @@ export interface JobOwner {
   drain(job: string, runs: readonly Run[], onFinish: (stillRunning: readonly Run[]) => void): Drain;
   /** A removed job's last run settled: it holds nothing any more. */
   released(job: JobImpl): void;
+  /** The job moved from one state to another (the owner keeps the totals by state). */
+  stateChanged(job: JobImpl, from: JobState, to: JobState): void;
 }
 
 export class JobImpl implements ExecutorHost, TickerHost {
@@ -120,6 +122,7 @@ export class JobImpl implements ExecutorHost, TickerHost {
     const from = this.#state;
     if (!canTransition(from, to)) return false;
     this.#state = to;
+    this.#owner.stateChanged(this, from, to);
     this.#stateReason = reason === 'failures' || reason === 'manual' || reason === 'max-runs' || reason === 'schedule-ended' ? reason : null;
     this.#emitState(from, to, reason);
     return true;

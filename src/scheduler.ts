@@ -21,7 +21,7 @@ import type { Coordinator, CoordinatorStatus } from './coordination/contract.js'
 import type { JobOptions, SchedulerOptions, StopOptions } from './options/types.js';
 import { validateJobOptions, type JobContext } from './options/job.js';
 import { validateSchedulerOptions, validateStopOptions } from './options/scheduler.js';
-import type { JobStats, SchedulerSnapshot, SchedulerState, StopReport } from './snapshot.js';
+import type { JobState, JobStats, SchedulerSnapshot, SchedulerState, StopReport } from './snapshot.js';
 import { JobImpl, type Job, type JobOwner } from './job.js';
 import type { Run } from './run/run.js';
 import { TickLoop } from './tick-loop.js';
@@ -43,6 +43,25 @@ export interface SchedulerStats {
   readonly coordinator: CoordinatorStatus | null;
 }
 
+/**
+ * A scheduler's totals, kept as they change: O(1) whatever the job count, for a metrics scrape or
+ * a dashboard header over 100k jobs.
+ */
+export interface SchedulerSummary {
+  /** The scheduler's lifecycle state. */
+  readonly state: SchedulerState;
+  /** When the figures were taken (wall clock). */
+  readonly at: Date;
+  /** The jobs `stats()` would list, by state (a removed job leaves the list once removed). */
+  readonly jobs: { readonly total: number } & Readonly<Record<JobState, number>>;
+  /** Runs in flight, of every job (a removed job's runs included until they settle). */
+  readonly inFlight: number;
+  /** Of those, the runs past their job's `stuckAfter`. */
+  readonly stuck: number;
+  /** What the coordinator reports of its store, when it reports anything. */
+  readonly coordinator: CoordinatorStatus | null;
+}
+
 /** A scheduler of periodic jobs. Create one with {@link createScheduler}. */
 export interface Scheduler extends AsyncDisposable {
   /** `running`, then `stopping` once `stop()` is called, then `stopped`. */
@@ -57,6 +76,8 @@ export interface Scheduler extends AsyncDisposable {
   inspect(): SchedulerSnapshot;
   /** Every job's state and counters, without building full snapshots (O(jobs), no per-run work). */
   stats(): SchedulerStats;
+  /** Jobs by state and runs in flight and stuck, in O(1): totals the scheduler keeps as they change. */
+  summary(): SchedulerSummary;
   /** Listens to an event; returns a function that removes the listener. Throws for an unknown event name. */
   on<E extends SchedulerEventName>(event: E, listener: Listener<E>): () => void;
   /** Removes a listener added with `on()`. */
@@ -84,7 +105,10 @@ class SchedulerImpl implements Engine, JobOwner {
   readonly onCoordinatorError: 'skip' | 'run';
   readonly jobContext: JobContext;
   bodyRun: Run | undefined;
+  readonly tally = { inFlight: 0, stuck: 0 };
   readonly #jobs = new Map<string, JobImpl>();
+  /** How many of the registered jobs are in each state, moved by every transition. */
+  readonly #byState: Record<JobState, number> = { active: 0, paused: 0, done: 0, removed: 0 };
   /** Removed jobs whose runs are still in flight: stop() waits for them too. */
   readonly #retired = new Set<JobImpl>();
   readonly #drains = new Set<Drain>();
@@ -96,6 +120,7 @@ class SchedulerImpl implements Engine, JobOwner {
   #state: SchedulerState = 'running';
   #stopDrain: Drain | undefined;
   #finalSnapshot: SchedulerSnapshot | undefined;
+  #finalSummary: SchedulerSummary | undefined;
   #warned = false;
 
   constructor(options: SchedulerOptions | undefined) {
@@ -143,12 +168,13 @@ class SchedulerImpl implements Engine, JobOwner {
     if (this.#jobs.has(config.name)) throw new DuplicateJobError(config.name);
     const job = new JobImpl(this, config);
     this.#jobs.set(config.name, job);
+    this.#byState[job.state] += 1;
     try {
       job.start();
     } catch (error) {
       // A refused add() leaves no trace, also when the clock or schedule fails it this late.
       job.discard();
-      if (this.#jobs.get(config.name) === job) this.#jobs.delete(config.name);
+      if (this.#jobs.get(config.name) === job) this.#unlist(job);
       throw error;
     }
     return job.handle;
@@ -180,6 +206,20 @@ class SchedulerImpl implements Engine, JobOwner {
     const jobs: JobStats[] = [];
     for (const job of this.#jobs.values()) jobs.push(job.stats());
     return { state: this.#state, at: new Date(this.clock.wallNow()), jobs, coordinator: this.#coordinatorStatus() };
+  }
+
+  summary(): SchedulerSummary {
+    const final = this.#finalSnapshot;
+    if (final !== undefined) return (this.#finalSummary ??= summaryOf(final));
+    const byState = this.#byState;
+    return {
+      state: this.#state,
+      at: new Date(this.clock.wallNow()),
+      jobs: { total: this.#jobs.size, active: byState.active, paused: byState.paused, done: byState.done, removed: byState.removed },
+      inFlight: this.tally.inFlight,
+      stuck: this.tally.stuck,
+      coordinator: this.#coordinatorStatus(),
+    };
   }
 
   on<E extends SchedulerEventName>(event: E, listener: Listener<E>): () => void {
@@ -237,8 +277,19 @@ class SchedulerImpl implements Engine, JobOwner {
   // ─── JobOwner ───────────────────────────────────────────────────────────────────────
 
   detach(job: JobImpl): void {
-    if (this.#jobs.get(job.name) === job) this.#jobs.delete(job.name);
+    if (this.#jobs.get(job.name) === job) this.#unlist(job);
     this.#retired.add(job);
+  }
+
+  stateChanged(job: JobImpl, from: JobState, to: JobState): void {
+    if (this.#jobs.get(job.name) !== job) return;
+    this.#byState[from] -= 1;
+    this.#byState[to] += 1;
+  }
+
+  #unlist(job: JobImpl): void {
+    this.#jobs.delete(job.name);
+    this.#byState[job.state] -= 1;
   }
 
   released(job: JobImpl): void {
@@ -298,6 +349,19 @@ class SchedulerImpl implements Engine, JobOwner {
   }
 }
 
+/** The summary of a stopped scheduler, from its last snapshot. */
+function summaryOf(final: SchedulerSnapshot): SchedulerSummary {
+  const jobs = { total: final.jobs.length, active: 0, paused: 0, done: 0, removed: 0 };
+  let inFlight = 0;
+  let stuck = 0;
+  for (const job of final.jobs) {
+    jobs[job.state] += 1;
+    inFlight += job.inFlight;
+    stuck += job.stuck;
+  }
+  return { state: final.state, at: final.at, jobs, inFlight, stuck, coordinator: final.coordinator };
+}
+
 function checkListener(event: unknown, listener: unknown, method: string): void {
   if (!(SCHEDULER_EVENT_NAMES as readonly unknown[]).includes(event)) {
     const suggestion = typeof event === 'string' ? closest(event, SCHEDULER_EVENT_NAMES) : undefined;
@@ -333,6 +397,9 @@ class SchedulerHandle implements Scheduler {
   }
   stats(): SchedulerStats {
     return this.#impl.stats();
+  }
+  summary(): SchedulerSummary {
+    return this.#impl.summary();
   }
   on<E extends SchedulerEventName>(event: E, listener: Listener<E>): () => void {
     return this.#impl.on(event, listener);

@@ -49,6 +49,7 @@ const jobConfig = fc.record({
   timeout: fc.option(fc.integer({ min: 5, max: 800 }), { nil: undefined }),
   attempts: fc.integer({ min: 1, max: 3 }),
   backoff: fc.integer({ min: 0, max: 100 }),
+  stuckAfter: fc.option(fc.integer({ min: 5, max: 1_000 }), { nil: undefined }),
 });
 
 function actions(withUpdates: boolean): fc.Arbitrary<Action[]> {
@@ -120,7 +121,7 @@ function task(h: Harness, plans: TaskPlan[], limit: () => number) {
   };
 }
 
-type JobConfigValue = { period: number; overlap: OverlapPolicy; maxConcurrency: number; maxBuffered: number; timeout: number | undefined; attempts: number; backoff: number };
+type JobConfigValue = { period: number; overlap: OverlapPolicy; maxConcurrency: number; maxBuffered: number; timeout: number | undefined; attempts: number; backoff: number; stuckAfter?: number | undefined };
 
 async function scenario(withUpdates: boolean, config: JobConfigValue, plans: TaskPlan[], steps: Action[], stop: { abort: boolean; timeout: number }) {
   const clock = new TestClock(T0);
@@ -136,6 +137,7 @@ async function scenario(withUpdates: boolean, config: JobConfigValue, plans: Tas
     maxConcurrency: config.maxConcurrency,
     ...(config.overlap === 'buffer-all' ? { maxBuffered: config.maxBuffered } : {}),
     ...(config.timeout === undefined ? {} : { timeout: config.timeout }),
+    ...(config.stuckAfter === undefined ? {} : { stuckAfter: config.stuckAfter }),
     retry: { attempts: config.attempts, backoff: config.backoff },
     run: task(h, plans, () => limit),
   });
@@ -145,6 +147,12 @@ async function scenario(withUpdates: boolean, config: JobConfigValue, plans: Tas
     const c = snapshot.counters;
     if (c.started + c.skipped + c.dropped + c.missed + snapshot.buffered !== c.ticks) {
       h.violations.push(`ticks not accounted for: ${JSON.stringify(c)} buffered=${snapshot.buffered}`);
+    }
+    // The scheduler's running totals agree with the job's own figures after every step.
+    const summary = scheduler.summary();
+    const stuck = snapshot.runs.filter((run) => run.stuck).length;
+    if (summary.inFlight !== snapshot.inFlight || summary.stuck !== stuck || summary.stuck !== snapshot.stuck || summary.jobs.total !== 1 || summary.jobs[snapshot.state] !== 1) {
+      h.violations.push(`summary ${JSON.stringify(summary)} disagrees with the job: inFlight=${snapshot.inFlight} stuck=${snapshot.stuck} state=${snapshot.state}`);
     }
   };
   for (const step of steps) {

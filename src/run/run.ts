@@ -293,10 +293,11 @@ export class Run extends Tick implements AttemptSource, TaskTarget, BackoffTarge
   }
 
   #attemptStuck(now: number): void {
+    const engine = this.#host.engine;
+    if ((this.#flags & STUCK) === 0) engine.tally.stuck += 1;
     this.#flags |= STUCK;
     const attemptStartedAt = this.#extras?.attemptStartedAt ?? this.#startedAt;
     const runningForMs = now - attemptStartedAt;
-    const engine = this.#host.engine;
     if (engine.events.has('run:stuck')) {
       engine.events.emit('run:stuck', {
         job: this.tick.jobName, tick: this.tick.seq, tickId: this.tick.tickId, scheduledAt: this.tick.scheduledAt,
@@ -315,6 +316,7 @@ export class Run extends Tick implements AttemptSource, TaskTarget, BackoffTarge
       extras.timeout?.disarm(loop);
       extras.stuckWatch?.disarm(loop);
     }
+    if ((this.#flags & STUCK) !== 0) this.#host.engine.tally.stuck -= 1;
     this.#flags &= ~STUCK;
   }
 
