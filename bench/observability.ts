@@ -7,6 +7,10 @@
  * Also the CPU per run with the metrics registered (their `run:*` listeners are on every run's
  * path), against the same scheduler before it.
  *
+ * The metrics are measured twice: with the default cap on series by job (`maxJobSeries`), and
+ * with no cap (`maxJobSeries: Infinity`, every job its own series, as before the cap). The capped
+ * scrape is also timed with a run in flight, when the gauges ask each listed job for its runs.
+ *
  * `node --expose-gc --import tsx bench/observability.ts [--jobs 1000,10000,100000] [--out file.json]`
  * Each size runs in its own child process, like the main suite.
  */
@@ -30,7 +34,20 @@ interface ObservabilityRow {
   readonly dashboardBytes: number;
   readonly inspectOneMs: number;
   readonly cpuPerRunUs: number;
+  /**
+   * With a listener that does nothing on each event `registerMetrics()` listens to: what the
+   * engine spends building the events, whatever the listeners then do.
+   */
+  readonly cpuPerRunWithNoopListenersUs: number;
+  /** With `registerMetrics()` at its default cap. */
   readonly cpuPerRunWithMetricsUs: number;
+  readonly maxJobSeries: number;
+  /** The capped scrape while one run is in flight. */
+  readonly scrapeInFlightMs: number;
+  /** With `maxJobSeries: Infinity`. */
+  readonly scrapeUncappedMs: number;
+  readonly scrapeUncappedBytes: number;
+  readonly cpuPerRunWithMetricsUncappedUs: number;
 }
 
 function median(values: number[]): number {
@@ -60,7 +77,7 @@ async function cpuPerRun(windowMs: number, runs: () => number): Promise<number> 
 
 async function measure(entry: string, jobs: number): Promise<ObservabilityRow> {
   const { createScheduler } = await loadTickguard({ tickguardEntry: entry });
-  const { registerMetrics } = (await import(entry.replace(/tickguard\.js$/, 'prometheus.js'))) as typeof import('../src/integrations/prometheus.js');
+  const { registerMetrics, DEFAULT_MAX_JOB_SERIES } = (await import(entry.replace(/tickguard\.js$/, 'prometheus.js'))) as typeof import('../src/integrations/prometheus.js');
   const { Registry } = await import('prom-client');
   const scheduler = createScheduler();
   let runs = 0;
@@ -68,8 +85,15 @@ async function measure(entry: string, jobs: number): Promise<ObservabilityRow> {
   await sleepFor(2_200);
   const cpuPerRunUs = await cpuPerRun(3_000, () => runs);
 
+  const noops = (['job:state', 'tick', 'run:start', 'run:end', 'claim', 'lease'] as const).map((event) => scheduler.on(event, () => {}));
+  await sleepFor(1_100);
+  const cpuPerRunWithNoopListenersUs = await cpuPerRun(3_000, () => runs);
+  for (const off of noops) off();
+
+  // The cap's warning is expected here: not news in the bench's output.
+  process.removeAllListeners('warning');
   const registry = new Registry();
-  registerMetrics(scheduler, { registry });
+  const metrics = registerMetrics(scheduler, { registry });
   await sleepFor(1_100);
   const cpuPerRunWithMetricsUs = await cpuPerRun(3_000, () => runs);
 
@@ -80,6 +104,10 @@ async function measure(entry: string, jobs: number): Promise<ObservabilityRow> {
   const scrapeMs = await timed(calls, async () => {
     scrapeBytes = (await registry.metrics()).length;
   });
+  const busy = scheduler.add({ name: 'busy', fixedRate: 60_000, runOnStart: true, run: ({ signal }) => sleepFor(60_000, undefined, { signal }).catch(() => {}) });
+  await sleepFor(50);
+  const scrapeInFlightMs = await timed(calls, () => registry.metrics());
+  await busy.remove();
   const dashboardMs = await timed(calls, () => {
     // GET /jobs and GET /history: the admin handler serializes inspect() for the first and reads stats().at for the second.
     const body = JSON.stringify(scheduler.inspect());
@@ -90,8 +118,21 @@ async function measure(entry: string, jobs: number): Promise<ObservabilityRow> {
   const inspectOneMs = await timed(calls, () => {
     for (let call = 0; call < 1_000; call++) one.inspect();
   }) / 1_000;
+
+  metrics.unregister();
+  const uncapped = new Registry();
+  registerMetrics(scheduler, { registry: uncapped, maxJobSeries: Number.POSITIVE_INFINITY });
+  await sleepFor(1_100);
+  const cpuPerRunWithMetricsUncappedUs = await cpuPerRun(3_000, () => runs);
+  let scrapeUncappedBytes = 0;
+  const scrapeUncappedMs = await timed(jobs >= 100_000 ? 1 : calls, async () => {
+    scrapeUncappedBytes = (await uncapped.metrics()).length;
+  });
   await scheduler.stop();
-  return { jobs, statsMs, scrapeMs, scrapeBytes, dashboardMs, dashboardBytes, inspectOneMs, cpuPerRunUs, cpuPerRunWithMetricsUs };
+  return {
+    jobs, statsMs, scrapeMs, scrapeBytes, dashboardMs, dashboardBytes, inspectOneMs, cpuPerRunUs, cpuPerRunWithNoopListenersUs, cpuPerRunWithMetricsUs,
+    maxJobSeries: DEFAULT_MAX_JOB_SERIES, scrapeInFlightMs, scrapeUncappedMs, scrapeUncappedBytes, cpuPerRunWithMetricsUncappedUs,
+  };
 }
 
 async function main(): Promise<void> {
@@ -115,6 +156,10 @@ async function main(): Promise<void> {
     '| jobs | stats() | Prometheus scrape | scrape size | dashboard refresh | refresh size | job.inspect() | CPU/run | CPU/run with metrics |',
     '|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...rows.map((r) => `| ${r.jobs.toLocaleString('en-US')} | ${r.statsMs.toFixed(1)} ms | ${r.scrapeMs.toFixed(1)} ms | ${kb(r.scrapeBytes)} | ${r.dashboardMs.toFixed(1)} ms | ${kb(r.dashboardBytes)} | ${(r.inspectOneMs * 1000).toFixed(1)} µs | ${r.cpuPerRunUs.toFixed(2)} µs | ${r.cpuPerRunWithMetricsUs.toFixed(2)} µs |`),
+    '',
+    '| jobs | scrape, cap | with a run in flight | size | CPU/run over bare: no-op listeners | metrics | scrape, no cap | size | CPU/run over bare, no cap |',
+    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    ...rows.map((r) => `| ${r.jobs.toLocaleString('en-US')} | ${r.scrapeMs.toFixed(1)} ms (${r.maxJobSeries.toLocaleString('en-US')} jobs) | ${r.scrapeInFlightMs.toFixed(1)} ms | ${kb(r.scrapeBytes)} | ${(r.cpuPerRunWithNoopListenersUs - r.cpuPerRunUs).toFixed(2)} µs | ${(r.cpuPerRunWithMetricsUs - r.cpuPerRunUs).toFixed(2)} µs | ${r.scrapeUncappedMs.toFixed(1)} ms | ${kb(r.scrapeUncappedBytes)} | ${(r.cpuPerRunWithMetricsUncappedUs - r.cpuPerRunUs).toFixed(2)} µs |`),
   ];
   process.stdout.write(`\n${lines.join('\n')}\n`);
   if (values.out !== undefined) writeFileSync(values.out, `${JSON.stringify({ at: new Date().toISOString(), node: process.version, rows }, null, 2)}\n`);

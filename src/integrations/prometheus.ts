@@ -2,23 +2,32 @@
  * Prometheus metrics of a scheduler (`tickguard/prometheus`), through prom-client, an optional
  * peer dependency.
  *
- * Counters and histograms follow the scheduler's events as they are emitted, so they count
- * exactly what happened: one `runs_total` increment per `run:end`, one `ticks_total` increment
- * per tick (a `missed` event counts for `count` ticks). Gauges are not kept up to date by
- * events; they are read from `scheduler.stats()` — once per scrape, however many gauges ask —
- * when the registry is collected, so a gauge can never drift from what the scheduler itself
- * reports, and a scrape builds no full snapshots.
+ * HOW. The scheduler's listeners add to plain numbers, one record per job (metric-records.ts):
+ * no prom-client call and no label hashing on a run's path. The metrics registered are objects
+ * the registry collects like its own (prom-collected.ts); they list the records' numbers when
+ * `registry.metrics()` asks. Counters and histograms so count exactly what the events said: one
+ * `runs_total` per `run:end`, one `ticks_total` per tick (a `missed` event counts for `count`
+ * ticks). Gauges are read at the scrape from `scheduler.summary()` (O(1), one per scrape however
+ * many gauges ask) and, per job, from the handles of the jobs that have their own series.
+ *
+ * WHY a cap. Each job has about 47 series; at 100k jobs a scrape was 314 MB and blocked the loop
+ * for 12 s. Like OpenTelemetry's cardinality limit, the first `maxJobSeries` jobs seen get their
+ * own series for the life of the registration, and every later job is counted in one series set
+ * labelled `job="@overflow"`, so sums over `job` stay exact.
  *
  * Only what happens after `registerMetrics()` is counted: register before adding jobs.
  */
-import { Counter, Gauge, Histogram, register as defaultRegistry } from 'prom-client';
+import { register as defaultRegistry } from 'prom-client';
 import type { OpenMetricsContentType, PrometheusContentType, Registry } from 'prom-client';
-import type { Scheduler, SchedulerStats } from '../scheduler.js';
-import type { RunOutcome, TickResult } from '../events.js';
+import type { Scheduler, SchedulerSummary } from '../scheduler.js';
 import type { JobState } from '../snapshot.js';
 import { InvalidOptionError } from '../errors.js';
 import { describeValue } from '../describe-value.js';
 import { bucketList, optionsObject, requireMethods, requireScheduler } from './validate.js';
+import { HistogramCounts, OVERFLOW_JOB, RecordTable, type JobRecord, type Labels, type SparseCounter } from './metric-records.js';
+import { CollectedMetric, type CollectedType, type CollectedValue } from './prom-collected.js';
+
+export { OVERFLOW_JOB } from './metric-records.js';
 
 /** A prom-client registry, whichever exposition format it is set to. */
 export type MetricsRegistry = Registry<PrometheusContentType> | Registry<OpenMetricsContentType>;
@@ -37,6 +46,14 @@ export interface MetricsOptions {
   readonly durationBuckets?: readonly number[];
   /** Upper bounds (seconds) of the `schedule_lateness_seconds` buckets. @default {@link DEFAULT_LATENESS_BUCKETS} */
   readonly latenessBuckets?: readonly number[];
+  /**
+   * How many jobs get series of their own: the first ones seen (jobs already added, then as they
+   * are added), for the life of the registration, removed or not. Every later job is counted in
+   * the series labelled `job="@overflow"` ({@link OVERFLOW_JOB}), and a warning
+   * (`TICKGUARD_METRICS_OVERFLOW`) is emitted once. An integer >= 0, or `Infinity` for no cap.
+   * @default {@link DEFAULT_MAX_JOB_SERIES}
+   */
+  readonly maxJobSeries?: number;
 }
 
 /** What {@link registerMetrics} returns. `using metrics = registerMetrics(…)` unregisters at scope end. */
@@ -55,10 +72,17 @@ export const DEFAULT_DURATION_BUCKETS: readonly number[] = [0.005, 0.01, 0.025, 
 /** Lateness from 1 ms (timer resolution) to 1 min (an event loop blocked that long). */
 export const DEFAULT_LATENESS_BUCKETS: readonly number[] = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 
-const OUTCOMES: readonly RunOutcome[] = ['success', 'error', 'timeout', 'aborted'];
-const TICK_RESULTS: readonly TickResult[] = ['started', 'skipped', 'buffered', 'dropped', 'missed'];
+/**
+ * Jobs with series of their own, by default. A job has ~47 lines with the default buckets (4
+ * outcomes, 5 tick results, two histograms of 17 and 15 buckets plus sum and count, 2 gauges), and
+ * prom-client's registry writes a line in ~0.4-0.8 µs: 250 jobs are ~12k lines, a scrape of ~10 ms
+ * at any job count, within the 20 ms we allow a scrape to block the loop. Its runs counter then
+ * has 1,000 series (OpenTelemetry's default limit is 2,000 per instrument).
+ */
+export const DEFAULT_MAX_JOB_SERIES = 250;
+
 const JOB_STATES: readonly JobState[] = ['active', 'paused', 'done', 'removed'];
-const OPTION_KEYS = ['registry', 'prefix', 'durationBuckets', 'latenessBuckets'] as const;
+const OPTION_KEYS = ['registry', 'prefix', 'durationBuckets', 'latenessBuckets', 'maxJobSeries'] as const;
 const PREFIX = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 
 /**
@@ -83,6 +107,18 @@ const PREFIX = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
  * | `tickguard_coordinator_clock_skew_seconds` | gauge | the store's clock minus this process's, as last measured |
  *
  * A buffered tick is counted once as `buffered` and once more when it is `started` or `dropped`.
+ *
+ * Series by `job` exist for the first `maxJobSeries` jobs seen ({@link DEFAULT_MAX_JOB_SERIES}
+ * by default); the jobs after them are counted together under `job="@overflow"`, in every metric
+ * with a `job` label, so a sum over `job` is exact. A removed job keeps its counters and
+ * histograms (and its place under the cap) until `unregister()`; its gauges go once its runs
+ * have settled. `runs_in_flight` and `runs_stuck` of `@overflow` are the scheduler's totals minus
+ * the jobs listed.
+ *
+ * Cost: nothing of prom-client runs on a run's path (the listeners add to plain numbers, though
+ * the scheduler builds the events they hear); a scrape lists at most `maxJobSeries` + 1 jobs
+ * whatever the job count, reads the totals from `scheduler.summary()`, O(1), and asks each listed
+ * job for its runs (`job.inspect()`) only while some run is in flight.
  *
  * @throws {InvalidOptionError} for invalid options, or when a metric of the same name is already
  * registered (pass another `prefix`, or `unregister()` the earlier one).
@@ -109,6 +145,10 @@ export function registerMetrics(scheduler: Scheduler, options?: MetricsOptions):
   }
   const durationBuckets = bucketList(raw.durationBuckets, 'durationBuckets', DEFAULT_DURATION_BUCKETS);
   const latenessBuckets = bucketList(raw.latenessBuckets, 'latenessBuckets', DEFAULT_LATENESS_BUCKETS);
+  const maxJobSeries = raw.maxJobSeries ?? DEFAULT_MAX_JOB_SERIES;
+  if (typeof maxJobSeries !== 'number' || !(maxJobSeries === Number.POSITIVE_INFINITY || (Number.isInteger(maxJobSeries) && maxJobSeries >= 0))) {
+    throw new InvalidOptionError('maxJobSeries', maxJobSeries, `Expected \`maxJobSeries\` to be an integer >= 0, or Infinity for no cap, got ${describeValue(maxJobSeries)}`);
+  }
 
   const name = {
     runs: `${prefix}runs_total`,
@@ -133,111 +173,100 @@ export function registerMetrics(scheduler: Scheduler, options?: MetricsOptions):
   if (taken !== undefined) {
     throw new InvalidOptionError('prefix', prefix, `A metric named \`${taken}\` is already registered in this registry; pass another \`prefix\`, or unregister() the metrics registered earlier`);
   }
-  const registers = [registry];
-  // prom-client collects every gauge of a scrape in the same turn: one stats() serves them all.
-  let scrape: SchedulerStats | undefined;
-  const stats = (): SchedulerStats => {
-    if (scrape === undefined) {
-      scrape = scheduler.stats();
-      queueMicrotask(() => {
-        scrape = undefined;
-      });
-    }
-    return scrape;
-  };
 
-  const runs = new Counter({ name: name.runs, help: 'Runs that ended, by outcome (a run is one tick, retries included).', labelNames: ['job', 'outcome'] as const, registers });
-  const ticks = new Counter({ name: name.ticks, help: 'Ticks by what became of them; a buffered tick is counted again when started or dropped.', labelNames: ['job', 'result'] as const, registers });
-  const duration = new Histogram({ name: name.duration, help: 'Duration of runs, from the first attempt\'s start to the end, retries and backoff included.', labelNames: ['job'] as const, buckets: durationBuckets, registers });
-  const notRun = new Counter({ name: name.notRun, help: 'Ticks that did not run, by result and reason (busy, paused, claimed elsewhere, claim failed…).', labelNames: ['job', 'result', 'reason'] as const, registers });
-  const aborted = new Counter({ name: name.aborted, help: 'Runs whose signal was aborted, by cause (timeout, stop, lease-lost…).', labelNames: ['job', 'cause'] as const, registers });
-  const claims = new Counter({ name: name.claims, help: 'Claims answered by the coordinator (or not, in time), by result.', labelNames: ['job', 'result'] as const, registers });
-  const claimDuration = new Histogram({ name: name.claimDuration, help: 'From sending a claim to its verdict.', labelNames: ['job'] as const, buckets: latenessBuckets, registers });
-  const renewals = new Counter({ name: name.renewals, help: 'Lease renewals, by result (a failed one is retried until the lease would expire).', labelNames: ['job', 'result'] as const, registers });
-  const leasesLost = new Counter({ name: name.leasesLost, help: 'Leases lost (the runs holding them were aborted).', labelNames: ['job'] as const, registers });
-  const coordinatorUp = new Gauge({
-    name: name.coordinatorUp, help: 'Whether the coordinator reached its store at the last command (1) or not (0).', registers,
-    collect: () => {
-      coordinatorUp.reset();
-      const status = stats().coordinator;
-      if (status !== null) coordinatorUp.set(status.reachable ? 1 : 0);
+  const table = new RecordTable({
+    maxJobSeries, durationBuckets, latenessBuckets,
+    onOverflow: () => {
+      process.emitWarning(`tickguard/prometheus: more than ${maxJobSeries} jobs seen; the later ones are counted together under job="${OVERFLOW_JOB}". Raise \`maxJobSeries\` to give them series of their own.`, { code: 'TICKGUARD_METRICS_OVERFLOW' });
     },
   });
-  const skew = new Gauge({
-    name: name.skew, help: "The coordinator's store clock minus this process's wall clock, as last measured.", registers,
-    collect: () => {
-      skew.reset();
-      const status = stats().coordinator;
-      if (status !== null && status.skewMs !== null) skew.set(status.skewMs / 1000);
-    },
-  });
-  const lateness = new Histogram({ name: name.lateness, help: 'Start of a scheduled run minus its due time.', labelNames: ['job'] as const, buckets: latenessBuckets, registers });
-  const inFlight = new Gauge({
-    name: name.inFlight, help: 'Runs in flight.', labelNames: ['job'] as const, registers,
-    collect: () => {
-      inFlight.reset();
-      for (const job of stats().jobs) inFlight.set({ job: job.name }, job.inFlight);
-    },
-  });
-  const stuck = new Gauge({
-    name: name.stuck, help: 'Runs in flight past their stuckAfter.', labelNames: ['job'] as const, registers,
-    collect: () => {
-      stuck.reset();
-      for (const job of stats().jobs) stuck.set({ job: job.name }, job.stuck);
-    },
-  });
-  const jobs = new Gauge({
-    name: name.jobs, help: 'Jobs by state.', labelNames: ['state'] as const, registers,
-    collect: () => {
-      const count = new Map<JobState, number>(JOB_STATES.map((state) => [state, 0]));
-      for (const job of stats().jobs) count.set(job.state, (count.get(job.state) ?? 0) + 1);
-      for (const [state, n] of count) jobs.set({ state }, n);
-    },
-  });
+  const gauges = gaugeReader(scheduler, table);
+  const preRender = (type: CollectedType): boolean => writesLinesAsGiven(registry, type);
+  const collected = (metric: string, help: string, type: CollectedType, labelNames: readonly string[], read: () => readonly CollectedValue[]): CollectedMetric =>
+    new CollectedMetric(metric, help, type, labelNames, read, preRender);
 
-  // Series start at zero as soon as a job is known, so that rate() and alerts see them from the start.
-  const known = new Set<string>();
-  const initJob = (job: string): void => {
-    if (known.has(job)) return;
-    known.add(job);
-    for (const outcome of OUTCOMES) runs.inc({ job, outcome }, 0);
-    for (const result of TICK_RESULTS) ticks.inc({ job, result }, 0);
-    duration.zero({ job });
-    lateness.zero({ job });
+  // In the order the registry has always listed them.
+  const metrics = [
+    collected(name.runs, 'Runs that ended, by outcome (a run is one tick, retries included).', 'counter', ['job', 'outcome'], () => fixedSeries(table, (r) => r.runs, (r) => r.runLabels)),
+    collected(name.ticks, 'Ticks by what became of them; a buffered tick is counted again when started or dropped.', 'counter', ['job', 'result'], () => fixedSeries(table, (r) => r.ticks, (r) => r.tickLabels)),
+    collected(name.duration, 'Duration of runs, from the first attempt\'s start to the end, retries and backoff included.', 'histogram', ['job'], histogramSeries(name.duration, durationBuckets, table, (r) => r.duration)),
+    collected(name.notRun, 'Ticks that did not run, by result and reason (busy, paused, claimed elsewhere, claim failed…).', 'counter', ['job', 'result', 'reason'], () => sparseSeries(table, (r) => r.notRun)),
+    collected(name.aborted, 'Runs whose signal was aborted, by cause (timeout, stop, lease-lost…).', 'counter', ['job', 'cause'], () => sparseSeries(table, (r) => r.aborted)),
+    collected(name.claims, 'Claims answered by the coordinator (or not, in time), by result.', 'counter', ['job', 'result'], () => sparseSeries(table, (r) => r.claims)),
+    collected(name.claimDuration, 'From sending a claim to its verdict.', 'histogram', ['job'], histogramSeries(name.claimDuration, latenessBuckets, table, (r) => r.claimDuration)),
+    collected(name.renewals, 'Lease renewals, by result (a failed one is retried until the lease would expire).', 'counter', ['job', 'result'], () => sparseSeries(table, (r) => r.renewals)),
+    collected(name.leasesLost, 'Leases lost (the runs holding them were aborted).', 'counter', ['job'], () => {
+      const values: CollectedValue[] = [];
+      for (const record of table.all()) if (record.leasesLost > 0) values.push({ labels: record.labels, value: record.leasesLost });
+      return values;
+    }),
+    collected(name.coordinatorUp, 'Whether the coordinator reached its store at the last command (1) or not (0).', 'gauge', [], () => {
+      const status = gauges().summary.coordinator;
+      return status === null ? [] : [{ labels: NO_LABELS, value: status.reachable ? 1 : 0 }];
+    }),
+    collected(name.skew, "The coordinator's store clock minus this process's wall clock, as last measured.", 'gauge', [], () => {
+      const status = gauges().summary.coordinator;
+      return status === null || status.skewMs === null ? [] : [{ labels: NO_LABELS, value: status.skewMs / 1000 }];
+    }),
+    collected(name.lateness, 'Start of a scheduled run minus its due time.', 'histogram', ['job'], histogramSeries(name.lateness, latenessBuckets, table, (r) => r.lateness)),
+    collected(name.inFlight, 'Runs in flight.', 'gauge', ['job'], () => gauges().jobs.map((job) => ({ labels: job.labels, value: job.inFlight }))),
+    collected(name.stuck, 'Runs in flight past their stuckAfter.', 'gauge', ['job'], () => gauges().jobs.map((job) => ({ labels: job.labels, value: job.stuck }))),
+    collected(name.jobs, 'Jobs by state.', 'gauge', ['state'], () => {
+      const byState = gauges().summary.jobs;
+      return JOB_STATES.map((state) => ({ labels: STATE_LABELS[state], value: byState[state] }));
+    }),
+  ];
+
+  // Jobs already there are seen first, in the order they were added; their series start at zero
+  // at once, so that rate() and alerts see them from the start.
+  const adopt = (job: string): void => {
+    const record = table.recordOf(job);
+    if (record !== table.overflow) record.handle = scheduler.get(job);
   };
-  for (const job of scheduler.stats().jobs) initJob(job.name);
+  for (const job of scheduler.jobs()) adopt(job.name);
 
   const offs = [
     scheduler.on('job:state', (event) => {
-      if (event.from === null) initJob(event.job);
+      // A job added again under a removed one's name continues its series, with the new handle.
+      if (event.from === null) adopt(event.job);
     }),
     scheduler.on('tick', (event) => {
-      initJob(event.job);
-      ticks.inc({ job: event.job, result: event.result }, event.count);
-      if (event.reason !== undefined) notRun.inc({ job: event.job, result: event.result, reason: event.reason }, event.count);
+      const record = table.recordOf(event.job);
+      record.countTicks(event.result, event.count);
+      const { result, reason } = event;
+      if (reason !== undefined) record.notRun.add(`${result} ${reason}`, () => ({ job: record.job, result, reason }), event.count);
     }),
     scheduler.on('run:start', (event) => {
       // A retry's or a manual tick's lateness says nothing about the schedule keeping time.
       if (event.attempt !== 1 || event.manual) return;
-      lateness.observe({ job: event.job }, Math.max(0, event.latenessMs) / 1000);
+      table.recordOf(event.job).lateness.observe(Math.max(0, event.latenessMs) / 1000);
     }),
     scheduler.on('run:end', (event) => {
-      initJob(event.job);
-      runs.inc({ job: event.job, outcome: event.outcome });
-      duration.observe({ job: event.job }, event.durationMs / 1000);
-      if (event.abortCause !== undefined) aborted.inc({ job: event.job, cause: event.abortCause });
+      const record = table.recordOf(event.job);
+      record.countRun(event.outcome);
+      record.duration.observe(event.durationMs / 1000);
+      const cause = event.abortCause;
+      if (cause !== undefined) record.aborted.add(cause, () => ({ job: record.job, cause }), 1);
     }),
     scheduler.on('claim', (event) => {
-      claims.inc({ job: event.job, result: event.result });
-      claimDuration.observe({ job: event.job }, event.durationMs / 1000);
+      const record = table.recordOf(event.job);
+      const { result } = event;
+      record.claims.add(result, () => ({ job: record.job, result }), 1);
+      (record.claimDuration ??= new HistogramCounts(latenessBuckets)).observe(event.durationMs / 1000);
     }),
     scheduler.on('lease', (event) => {
-      if (event.result === 'lost') leasesLost.inc({ job: event.job });
-      else renewals.inc({ job: event.job, result: event.result === 'renewed' ? 'renewed' : 'failed' });
+      const record = table.recordOf(event.job);
+      if (event.result === 'lost') {
+        record.leasesLost += 1;
+        return;
+      }
+      const result = event.result === 'renewed' ? 'renewed' : 'failed';
+      record.renewals.add(result, () => ({ job: record.job, result }), 1);
     }),
   ];
 
-  const ours: readonly unknown[] = [runs, ticks, duration, lateness, inFlight, stuck, jobs, notRun, aborted, claims, claimDuration, renewals, leasesLost, coordinatorUp, skew];
+  for (const metric of metrics) metric.registerIn(registry);
+  const ours: readonly unknown[] = metrics;
   let registered = true;
   const unregister = (): void => {
     if (!registered) return;
@@ -250,3 +279,109 @@ export function registerMetrics(scheduler: Scheduler, options?: MetricsOptions):
   };
   return { registry, names, unregister, [Symbol.dispose]: unregister };
 }
+
+const NO_LABELS: Labels = {};
+
+/**
+ * Whether the registry writes a line as its metric name and value, adding nothing: no default
+ * labels (read from prom-client's own field; when it is not there, we cannot tell, and say no),
+ * and no `_total` appended, which an OpenMetrics registry does to counters.
+ */
+function writesLinesAsGiven(registry: MetricsRegistry, type: CollectedType): boolean {
+  const defaults = (registry as unknown as { readonly _defaultLabels?: unknown })._defaultLabels;
+  if (typeof defaults !== 'object' || defaults === null || Object.keys(defaults).length > 0) return false;
+  return type !== 'counter' || registry.contentType.startsWith('text/plain');
+}
+const STATE_LABELS: Readonly<Record<JobState, Labels>> = { active: { state: 'active' }, paused: { state: 'paused' }, done: { state: 'done' }, removed: { state: 'removed' } };
+
+/** A counter with one series per record and value: `runs_total` by outcome, `ticks_total` by result. */
+function fixedSeries(table: RecordTable, counts: (record: JobRecord) => Float64Array, labels: (record: JobRecord) => readonly Labels[]): CollectedValue[] {
+  const values: CollectedValue[] = [];
+  for (const record of table.all()) {
+    const own = counts(record);
+    const ownLabels = labels(record);
+    for (let index = 0; index < own.length; index++) values.push({ labels: ownLabels[index]!, value: own[index]! });
+  }
+  return values;
+}
+
+/** A counter whose series appear on their first count. */
+function sparseSeries(table: RecordTable, counter: (record: JobRecord) => SparseCounter): CollectedValue[] {
+  const values: CollectedValue[] = [];
+  for (const record of table.all()) for (const series of counter(record).series.values()) values.push(series);
+  return values;
+}
+
+/** A histogram's lines as prom-client's own histogram lists them: cumulative buckets, `+Inf`, sum, count. */
+function histogramSeries(metric: string, bounds: readonly number[], table: RecordTable, counts: (record: JobRecord) => HistogramCounts | undefined): () => CollectedValue[] {
+  const bucketName = `${metric}_bucket`;
+  const sumName = `${metric}_sum`;
+  const countName = `${metric}_count`;
+  const boundLabels: Labels[] = bounds.map((bound) => ({ le: bound }));
+  const infLabels: Labels = { le: '+Inf' };
+  return () => {
+    const values: CollectedValue[] = [];
+    for (const record of table.all()) {
+      const own = counts(record);
+      if (own === undefined) continue;
+      const sharedLabels = record.labels;
+      let cumulative = 0;
+      for (let index = 0; index < boundLabels.length; index++) {
+        cumulative += own.buckets[index]!;
+        values.push({ labels: boundLabels[index]!, sharedLabels, value: cumulative, metricName: bucketName });
+      }
+      values.push(
+        { labels: infLabels, sharedLabels, value: own.count, metricName: bucketName },
+        { labels: NO_LABELS, sharedLabels, value: own.sum, metricName: sumName },
+        { labels: NO_LABELS, sharedLabels, value: own.count, metricName: countName },
+      );
+    }
+    return values;
+  };
+}
+
+/** The gauges of one scrape. */
+interface GaugeReading {
+  readonly summary: SchedulerSummary;
+  readonly jobs: readonly { readonly labels: Labels; readonly inFlight: number; readonly stuck: number }[];
+}
+
+/**
+ * The gauges' figures, read once per scrape however many gauges ask: prom-client collects every
+ * metric of a scrape in the same turn, so the reading is dropped at the next microtask.
+ */
+function gaugeReader(scheduler: Scheduler, table: RecordTable): () => GaugeReading {
+  let reading: GaugeReading | undefined;
+  return () => {
+    if (reading !== undefined) return reading;
+    const summary = scheduler.summary();
+    const jobs: { labels: Labels; inFlight: number; stuck: number }[] = [];
+    let listedInFlight = 0;
+    let listedStuck = 0;
+    for (const record of table.own()) {
+      const handle = record.handle;
+      if (handle === undefined) continue;
+      // With no run in flight anywhere, no job need be asked.
+      const { inFlight, stuck } = summary.inFlight === 0 ? IDLE : handle.inspect();
+      if (handle.state === 'removed' && inFlight === 0) {
+        // Removed and settled: its gauges go (its counters stay), and the handle is let go.
+        record.handle = undefined;
+        continue;
+      }
+      jobs.push({ labels: record.labels, inFlight, stuck });
+      listedInFlight += inFlight;
+      listedStuck += stuck;
+    }
+    const overflow = table.overflow;
+    if (overflow !== undefined) {
+      jobs.push({ labels: overflow.labels, inFlight: Math.max(0, summary.inFlight - listedInFlight), stuck: Math.max(0, summary.stuck - listedStuck) });
+    }
+    reading = { summary, jobs };
+    queueMicrotask(() => {
+      reading = undefined;
+    });
+    return reading;
+  };
+}
+
+const IDLE = { inFlight: 0, stuck: 0 } as const;
