@@ -4,6 +4,12 @@
  * page's own URL every second (`?refresh=<ms>` changes that, 100 ms to 60 s) and renders them
  * with DOM calls only — job names are user data, so nothing is ever parsed as HTML.
  *
+ * Each refresh asks for one page (`?limit=…&offset=…` with the name search and the filter), so
+ * that it costs the same with 3 jobs or 100k: both requests carry the same query, `jobs` answers
+ * with the page and the scheduler's totals, `history` with the page's sparklines. The header's
+ * figures are those totals, never sums over the page. A change of search, filter or page
+ * refreshes at once; an answer to an older query is dropped.
+ *
  * Times shown relative ("in 4 s", "3 s ago") are relative to the snapshot's `at`, the
  * scheduler's clock, not the browser's: they are right even when the two disagree.
  *
@@ -47,6 +53,11 @@ svg.spark { display: block; width: 160px; height: 32px; }
 svg.spark polyline { fill: none; stroke: var(--info); stroke-width: 1.5; }
 svg.spark circle { fill: var(--info); } svg.spark circle.fail { fill: var(--bad); } svg.spark circle.abort { fill: var(--idle); }
 .empty { color: var(--muted); padding: 24px; text-align: center; }
+.controls { display: flex; gap: 10px; align-items: center; margin-bottom: 10px; flex-wrap: wrap; }
+.controls input, .controls select, .controls button { font: inherit; padding: 5px 9px; border: 1px solid var(--line); border-radius: 6px; background: var(--card); color: var(--fg); }
+.controls input { min-width: 240px; }
+.controls button:disabled { color: var(--muted); }
+#range { color: var(--muted); font-size: 13px; font-variant-numeric: tabular-nums; margin-left: auto; }
 `;
 
 const SCRIPT = `
@@ -54,6 +65,9 @@ const SCRIPT = `
 const params = new URLSearchParams(location.search);
 const refreshMs = Math.min(60000, Math.max(100, Number(params.get('refresh')) || 1000));
 const base = location.pathname.endsWith('/') ? location.pathname : location.pathname + '/';
+const pageSize = Math.min(1000, Math.max(1, Math.floor(Number(params.get('limit'))) || 100));
+// What the table shows: the search, the filter (a query parameter of /jobs) and the page.
+const view = { name: '', filter: '', offset: 0 };
 const $ = (id) => document.getElementById(id);
 const SVG = 'http://www.w3.org/2000/svg';
 
@@ -161,65 +175,131 @@ function row(job, runs, now) {
   tr.appendChild(spark);
   return tr;
 }
-function render(snapshot, history) {
-  const now = Date.parse(snapshot.at);
+function stat(id, value) {
+  $(id).textContent = typeof value === 'number' ? value.toLocaleString('en-US') : value;
+}
+function render(page, history) {
+  const now = Date.parse(page.at);
   const problems = [];
   const byName = new Map(history.jobs.map((h) => [h.name, h.runs]));
-  const coordinator = snapshot.coordinator;
-  $('state').textContent = 'scheduler ' + snapshot.state + (coordinator ? ' · ' + coordinator.store + (coordinator.reachable ? '' : ' unreachable') + (coordinator.skewMs === null ? '' : ', clock skew ' + coordinator.skewMs + ' ms') : '');
+  const coordinator = page.coordinator;
+  $('state').textContent = 'scheduler ' + page.state + (coordinator ? ' · ' + coordinator.store + (coordinator.reachable ? '' : ' unreachable') + (coordinator.skewMs === null ? '' : ', clock skew ' + coordinator.skewMs + ' ms') : '');
   if (coordinator && !coordinator.reachable) problems.push('coordinator (' + coordinator.store + ') unreachable' + (coordinator.lastError ? ': ' + coordinator.lastError : '') + ': coordinated ticks are skipped');
   if (coordinator && coordinator.skewExceeded) problems.push('clock skew with ' + coordinator.store + ' (' + coordinator.skewMs + ' ms) is beyond the bound of ' + coordinator.skewBoundMs + ' ms');
   $('at').textContent = 'snapshot ' + new Date(now).toISOString().replace('T', ' ').slice(0, 19) + ' UTC';
-  let inFlight = 0, runs = 0, failed = 0, active = 0;
-  for (const job of snapshot.jobs) {
-    inFlight += job.inFlight; runs += job.counters.started; failed += job.counters.failed + job.counters.timedOut;
-    if (job.state === 'active') active += 1;
-    if (job.stuck > 0) problems.push(job.name + ': ' + job.stuck + ' run(s) stuck');
-    if (job.state === 'paused' && job.pauseReason === 'failures') problems.push(job.name + ': paused after ' + job.consecutiveFailures + ' failures in a row');
-  }
-  $('n-jobs').textContent = snapshot.jobs.length + ' (' + active + ' active)';
-  $('n-flight').textContent = inFlight;
-  $('n-runs').textContent = runs;
-  $('n-failed').textContent = failed;
-  const list = $('problems-list');
-  list.replaceChildren(...problems.map((p) => el('li', '', p)));
+  // The scheduler's totals, whatever the page shows.
+  const totals = page.totals;
+  stat('n-jobs', totals.jobs.total.toLocaleString('en-US') + ' (' + totals.jobs.active.toLocaleString('en-US') + ' active)');
+  stat('n-paused', totals.jobs.paused);
+  stat('n-flight', totals.inFlight);
+  stat('n-stuck', totals.stuckRuns);
+  stat('n-failing', totals.attention.failing);
+  for (const problem of page.problems) problems.push(problem.message);
+  if (page.problemCount > page.problems.length) problems.push('and ' + (page.problemCount - page.problems.length).toLocaleString('en-US') + ' more: filter by "needs attention"');
+  $('problems-list').replaceChildren(...problems.map((p) => el('li', '', p)));
   $('problems').hidden = problems.length === 0;
+
+  const first = page.jobs.length === 0 ? 0 : page.offset + 1;
+  $('range').textContent = first === 0 ? '0 of ' + page.matched.toLocaleString('en-US') : first.toLocaleString('en-US') + '–' + (page.offset + page.jobs.length).toLocaleString('en-US') + ' of ' + page.matched.toLocaleString('en-US');
+  $('prev').disabled = page.offset === 0;
+  $('next').disabled = page.next === null;
   const body = $('jobs');
-  if (snapshot.jobs.length === 0) {
-    const tr = el('tr'); const td = el('td', 'empty', 'No jobs.'); td.colSpan = 7; tr.appendChild(td);
+  if (page.jobs.length === 0) {
+    const tr = el('tr'); const td = el('td', 'empty', totals.jobs.total === 0 ? 'No jobs.' : 'No job matches.'); td.colSpan = 7; tr.appendChild(td);
     body.replaceChildren(tr);
-  } else body.replaceChildren(...snapshot.jobs.map((job) => row(job, byName.get(job.name) || [], now)));
+  } else body.replaceChildren(...page.jobs.map((job) => row(job, byName.get(job.name) || [], now)));
   document.body.dataset.updates = String(Number(document.body.dataset.updates || 0) + 1);
 }
-async function getJson(path) {
-  const res = await fetch(base + path, { cache: 'no-store', headers: { accept: 'application/json' } });
+async function getJson(path, query) {
+  const res = await fetch(base + path + query, { cache: 'no-store', headers: { accept: 'application/json' } });
   // Read the body either way: a response left unread is reported as an aborted request.
   const text = await res.text();
   if (!res.ok) throw new Error('GET ' + path + ': HTTP ' + res.status);
   return JSON.parse(text);
 }
+/** The query both requests carry: the page, the search and the filter. */
+function pageQuery() {
+  const query = new URLSearchParams({ limit: String(pageSize), offset: String(view.offset) });
+  if (view.name) query.set('name', view.name);
+  if (view.filter) {
+    const [key, value] = view.filter.split('=');
+    query.set(key, value);
+  }
+  return '?' + query.toString();
+}
+let timer;
+let polling = false;
+let again = false;
+/** Refreshes now, or right after the refresh in progress (which asked for an older view). */
+function refresh() {
+  clearTimeout(timer);
+  if (polling) again = true;
+  else poll();
+}
 async function poll() {
   const live = $('live');
+  polling = true;
+  const query = pageQuery();
   try {
     // Both requests are awaited to the end, even when one fails.
-    const [jobs, history] = await Promise.allSettled([getJson('jobs'), getJson('history')]);
+    const [jobs, history] = await Promise.allSettled([getJson('jobs', query), getJson('history', query)]);
     if (jobs.status === 'rejected') throw jobs.reason;
-    render(jobs.value, history.status === 'fulfilled' ? history.value : { jobs: [] });
+    const page = jobs.value;
+    if (query === pageQuery()) {
+      // Past the end (jobs went away): go to the last page.
+      if (page.jobs.length === 0 && page.offset > 0 && page.matched > 0) {
+        view.offset = Math.floor((page.matched - 1) / pageSize) * pageSize;
+        again = true;
+      } else render(page, history.status === 'fulfilled' ? history.value : { jobs: [] });
+    }
     live.className = 'ok';
     live.textContent = 'live · every ' + fmtMs(refreshMs);
   } catch (error) {
     live.className = 'error';
     live.textContent = 'disconnected: ' + (error && error.message ? error.message : String(error));
   } finally {
-    setTimeout(poll, refreshMs);
+    polling = false;
+    if (again) {
+      again = false;
+      poll();
+    } else timer = setTimeout(poll, refreshMs);
   }
 }
+let typing;
+$('search').addEventListener('input', () => {
+  clearTimeout(typing);
+  typing = setTimeout(() => {
+    view.name = $('search').value.trim();
+    view.offset = 0;
+    refresh();
+  }, 200);
+});
+$('filter').addEventListener('change', () => {
+  view.filter = $('filter').value;
+  view.offset = 0;
+  refresh();
+});
+$('prev').addEventListener('click', () => {
+  view.offset = Math.max(0, view.offset - pageSize);
+  refresh();
+});
+$('next').addEventListener('click', () => {
+  view.offset += pageSize;
+  refresh();
+});
 poll();
 `;
 
 function hash(text: string): string {
   return `'sha256-${createHash('sha256').update(text, 'utf8').digest('base64')}'`;
 }
+
+/**
+ * The requests one refresh of the page makes in its first view (first page, no search, no
+ * filter), relative to the page's URL; the script builds them in `pageQuery()`, and the browser
+ * test checks that it still does. Benchmarks replay them.
+ */
+export const DEFAULT_REFRESH_REQUESTS: readonly string[] = ['jobs?limit=100&offset=0', 'history?limit=100&offset=0'];
 
 /** The dashboard's HTML. */
 export const DASHBOARD_HTML = `<!doctype html>
@@ -237,9 +317,26 @@ export const DASHBOARD_HTML = `<!doctype html>
 <div id="problems" role="alert" hidden><strong>Needs attention</strong><ul id="problems-list"></ul></div>
 <div class="summary">
 <div class="stat"><b id="n-jobs">–</b><span>jobs</span></div>
+<div class="stat"><b id="n-paused">–</b><span>paused</span></div>
 <div class="stat"><b id="n-flight">–</b><span>runs in flight</span></div>
-<div class="stat"><b id="n-runs">–</b><span>runs started</span></div>
-<div class="stat"><b id="n-failed">–</b><span>failed or timed out</span></div>
+<div class="stat"><b id="n-stuck">–</b><span>runs stuck</span></div>
+<div class="stat"><b id="n-failing">–</b><span>jobs failing</span></div>
+</div>
+<div class="controls">
+<input id="search" type="search" placeholder="Search jobs by name" aria-label="Search jobs by name" autocomplete="off" maxlength="200">
+<select id="filter" aria-label="Show">
+<option value="">All jobs</option>
+<option value="attention=any">Needs attention</option>
+<option value="attention=stuck">Stuck</option>
+<option value="attention=failing">Failing</option>
+<option value="attention=paused-by-failures">Paused after failures</option>
+<option value="state=active">Active</option>
+<option value="state=paused">Paused</option>
+<option value="state=done">Done</option>
+</select>
+<button id="prev" type="button" disabled>‹ Previous</button>
+<button id="next" type="button" disabled>Next ›</button>
+<span id="range"></span>
 </div>
 <table>
 <thead><tr><th>Job</th><th>State</th><th>Next run</th><th>Last run</th><th>In flight</th><th>Counters</th><th>Recent durations</th></tr></thead>

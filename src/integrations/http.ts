@@ -8,12 +8,20 @@
  * |---|---|
  * | `GET /` | the dashboard (HTML, inline CSS/JS, no remote resources) |
  * | `GET /metrics` | Prometheus text from the `registry` option; 501 without one |
- * | `GET /jobs` | `scheduler.inspect()` as JSON |
+ * | `GET /jobs` | a page of job snapshots with the scheduler's totals ({@link JobsPage}): `?limit=` (1–1000, default 100, or `all`), `&offset=`, `&name=` (part of the name, any case), `&state=active\|paused\|done`, `&attention=stuck\|failing\|paused-by-failures\|any`; `next` is the next page's query |
  * | `GET /jobs/:name` | one job's snapshot |
- * | `GET /history` | the last runs of each job (duration, outcome), for sparklines |
- * | `GET /healthz` | 200, or 503 with the reasons when a run is stuck or a job paused itself after failures |
+ * | `GET /history` | the last runs (duration, outcome) of the jobs named by `?job=` (repeated), or of the page the `/jobs` parameters select ({@link HistoryResponse}) |
+ * | `GET /healthz` | 200, or 503 with the reasons when a run is stuck or a job paused itself after failures (the first 100, `omitted` counts the rest) |
  * | `POST /jobs/:name/trigger` | 202 at once (`?wait=true`: 200 with the outcome once the run ended); 409 if the tick was skipped |
  * | `POST /jobs/:name/pause`, `…/resume` | 200 with the job's snapshot |
+ *
+ * What the reads cost does not grow with the number of jobs beyond a scan of names and states:
+ * snapshots are built for a page's jobs only, totals come from `scheduler.summary()`, and the
+ * jobs that need attention are kept from the scheduler's events as they happen. `GET /jobs`
+ * without parameters is the first page, not every job: an unauthenticated request must not be
+ * able to make the process build and serialize 100k snapshots (most of a second of blocked event
+ * loop and tens of MB). `?limit=all` still answers every job, for a caller who asks for that
+ * cost. Unknown parameters and bad values get a 400.
  *
  * Actions need `Authorization: Bearer <token>`; without a configured `token` they are disabled
  * (403). The handler never throws: malformed requests get a 4xx, its own failures a 500, and
@@ -27,13 +35,22 @@ import { InvalidOptionError, JobRemovedError, toError } from '../errors.js';
 import { describeValue } from '../describe-value.js';
 import { BearerAuth } from './admin-auth.js';
 import { DASHBOARD_CSP, DASHBOARD_HTML } from './dashboard-page.js';
-import { healthOf } from './health.js';
-import { RunHistory } from './run-history.js';
+import { healthOf, healthReport, MAX_REASONS, type HealthReport } from './health.js';
+import { RunHistory, type JobHistory } from './run-history.js';
+import { HttpError } from './admin-http-error.js';
+import { AttentionIndex } from './admin-attention.js';
+import { parseHistoryQuery, parseJobsQuery } from './admin-query.js';
+import { finalPage, finalPageJobs, liveProblems, livePage, livePageJobs } from './admin-jobs-page.js';
 import { optionsObject, requireMethods, requireScheduler } from './validate.js';
 import { registerMount } from './admin-mount.js';
 
 export type { HealthProblem, HealthReport } from './health.js';
 export type { JobHistory, RecentRun } from './run-history.js';
+export type { AttentionFilter, JobsQuery } from './admin-query.js';
+export { DEFAULT_LIMIT, MAX_LIMIT } from './admin-query.js';
+export type { AttentionTotals, JobsPage, JobsTotals } from './admin-jobs-page.js';
+export { PROBLEMS_SHOWN } from './admin-jobs-page.js';
+export { MAX_REASONS } from './health.js';
 export { fastifyAdmin, koaAdmin, type FastifyAdminPlugin, type FastifyLikeInstance, type FastifyLikeReply, type FastifyLikeRequest, type KoaAdminOptions, type KoaLikeContext, type KoaAdminMiddleware } from './http-frameworks.js';
 
 /** Where `GET /metrics` comes from: a prom-client `Registry` fits. */
@@ -70,6 +87,13 @@ export interface AdminOptions {
   readonly dashboard?: boolean | undefined;
 }
 
+/** The body of `GET /history`: recent runs of the jobs asked for, in the order asked (a page's: the order of add()). */
+export interface HistoryResponse {
+  /** When it was taken (wall clock). */
+  readonly at: Date;
+  readonly jobs: readonly JobHistory[];
+}
+
 /** A `node:http` request listener that also releases what it holds on the scheduler. */
 export interface AdminHandler extends Disposable {
   (req: IncomingMessage, res: ServerResponse): void;
@@ -86,17 +110,6 @@ const COMMON_HEADERS = {
   'cache-control': 'no-store',
   'x-content-type-options': 'nosniff',
 } as const;
-
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-    readonly headers: Record<string, string> = {},
-  ) {
-    super(message);
-  }
-}
 
 /** A route: what the path names, and which methods it takes. */
 type Route =
@@ -197,12 +210,39 @@ export function createAdminHandler(scheduler: Scheduler, options?: AdminOptions)
   }
 
   const history = new RunHistory(historySize);
+  const attention = new AttentionIndex(scheduler);
+  // One listener per event: `run:end` is on the path of every run of every job.
   const offs = [
-    scheduler.on('run:end', (event) => history.record(event)),
+    scheduler.on('run:end', (event) => {
+      history.record(event);
+      attention.runEnd(event);
+    }),
+    scheduler.on('run:stuck', (event) => attention.runStuck(event)),
+    scheduler.on('run:retry', (event) => attention.runRetry(event)),
     scheduler.on('job:state', (event) => {
+      attention.jobState(event);
       if (event.to === 'removed' && event.reason === 'removed') history.forget(event.job);
     }),
   ];
+  // A stopped scheduler has no jobs left, only its last snapshot, which it keeps.
+  const stopped = (): boolean => scheduler.state === 'stopped';
+
+  /** The history of the jobs asked for: named, or those of a page. */
+  const historyOf = (query: URLSearchParams): JobHistory[] => {
+    const asked = parseHistoryQuery(query);
+    if ('names' in asked) return history.of(asked.names);
+    if (stopped()) return history.of(finalPageJobs(scheduler.inspect(), asked.page).page.map((job) => job.name));
+    let all: readonly Job[] | undefined;
+    return history.of(livePageJobs(scheduler, attention, asked.page, () => (all ??= scheduler.jobs())).page.map((job) => job.name));
+  };
+
+  const health = (): HealthReport => {
+    if (stopped()) return healthOf(scheduler.inspect());
+    const summary = scheduler.summary();
+    let all: readonly Job[] | undefined;
+    const { problems, count } = liveProblems(scheduler, attention, MAX_REASONS, () => (all ??= scheduler.jobs()));
+    return healthReport(summary.state, summary.at, problems, count);
+  };
 
   const jobOr404 = (name: string): Job => {
     const job = scheduler.get(name);
@@ -279,18 +319,19 @@ export function createAdminHandler(scheduler: Scheduler, options?: AdminOptions)
         send(res, 200, registry.contentType || 'text/plain; version=0.0.4; charset=utf-8', text);
         return;
       }
-      case 'jobs':
-        sendJson(res, 200, scheduler.inspect());
+      case 'jobs': {
+        const page = parseJobsQuery(query);
+        sendJson(res, 200, stopped() ? finalPage(scheduler, page) : livePage(scheduler, attention, page));
         return;
+      }
       case 'job':
         sendJson(res, 200, jobOr404(target.name).inspect());
         return;
       case 'history':
-        // stats() gives the same `at` without building every job's snapshot (the page fetches this next to `/jobs`).
-        sendJson(res, 200, { at: scheduler.stats().at, jobs: history.all() });
+        sendJson(res, 200, { at: scheduler.summary().at, jobs: historyOf(query) } satisfies HistoryResponse);
         return;
       case 'healthz': {
-        const report = healthOf(scheduler.inspect());
+        const report = health();
         sendJson(res, report.status === 'ok' ? 200 : 503, report);
         return;
       }

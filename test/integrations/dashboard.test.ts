@@ -95,8 +95,12 @@ describe.skipIf(executablePath === undefined)('dashboard in headless Chromium', 
     expect(await rowText(page, 'send-digest')).toMatch(/cron 0 8 \* \* \*[\s\S]*in 19h 59m[\s\S]*never ran/);
     expect(await rowText(page, 'charge')).toMatch(/paused\s+after 2 failures[\s\S]*error/);
     expect(await page.locator('#problems').isVisible()).toBe(true);
-    expect(await page.locator('#problems').innerText()).toContain('charge: paused after 2 failures in a row');
+    expect(await page.locator('#problems').innerText()).toContain('Job "charge" paused itself after 2 failed runs in a row (last error: card processor down)');
     expect(await page.locator('#n-jobs').innerText()).toBe('3 (2 active)');
+    expect(await page.locator('#n-paused').innerText()).toBe('1');
+    expect(await page.locator('#n-failing').innerText()).toBe('1');
+    expect(await page.locator('#range').innerText()).toBe('1–3 of 3');
+    expect(await page.locator('#next').isDisabled()).toBe(true);
     // Successful runs draw a line; only the last point is marked.
     expect(await page.locator('tr[data-job="refresh-cache"] svg.spark circle').count()).toBe(1);
     expect(await page.locator('#live').getAttribute('class')).toBe('ok');
@@ -186,10 +190,13 @@ describe.skipIf(executablePath === undefined)('dashboard in headless Chromium', 
     const { page, problems } = await open(origin, '/');
     await page.waitForSelector('tbody#jobs tr[data-job]');
     expect(await page.locator('tbody#jobs tr[data-job]').count()).toBe(7);
-    expect(await page.locator('#problems li').allInnerTexts()).toEqual([
-      'export-ledger: 1 run(s) stuck',
-      'charge-subscriptions: paused after 3 failures in a row',
+    // The banner says what GET /healthz says.
+    const health = (await (await fetch(`${origin}/healthz`)).json()) as { reasons: { message: string }[] };
+    expect(health.reasons.map((reason) => reason.message)).toEqual([
+      expect.stringMatching(/^Job "export-ledger" has 1 run stuck past stuckAfter \(the oldest running for \d+ ms\)$/),
+      'Job "charge-subscriptions" paused itself after 3 failed runs in a row (last error: payment gateway timeout)',
     ]);
+    expect(await page.locator('#problems li').allInnerTexts()).toEqual(health.reasons.map((reason) => reason.message));
     if (process.env.TICKGUARD_SCREENSHOT) {
       mkdirSync('docs', { recursive: true });
       await page.screenshot({ path: 'docs/dashboard.png', fullPage: true });

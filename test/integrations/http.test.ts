@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createScheduler, InvalidOptionError, TestClock, type Scheduler } from '../../src/index.js';
 import { createAdminHandler, type AdminHandler, type AdminOptions } from '../../src/integrations/http.js';
 import { registerMetrics } from '../../src/integrations/prometheus.js';
+import { healthOf } from '../../src/integrations/health.js';
 import { parseSamples, valueOf } from './prom-text.js';
 
 const T0 = Date.parse('2026-03-01T12:00:00.000Z');
@@ -85,7 +86,7 @@ function requestPath(port: number, path: string, method = 'GET'): Promise<{ stat
 }
 
 describe('GET /jobs', () => {
-  it('serves the inspect() snapshot as JSON', async () => {
+  it('serves a page of inspect() snapshots with the scheduler\'s totals', async () => {
     const { clock, scheduler, base } = await setup();
     scheduler.add({ name: 'report', fixedRate: '1s', run: async (ctx) => clock.sleep(300, ctx.signal) });
     scheduler.add({ name: 'digest', cron: '0 8 * * *', run: () => {} });
@@ -95,7 +96,20 @@ describe('GET /jobs', () => {
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toBe('application/json; charset=utf-8');
     expect(response.headers.get('cache-control')).toBe('no-store');
-    expect(await response.json()).toEqual(JSON.parse(JSON.stringify(scheduler.inspect())));
+    const snapshot = scheduler.inspect();
+    expect(await response.json()).toEqual(JSON.parse(JSON.stringify({
+      state: snapshot.state,
+      at: snapshot.at,
+      coordinator: snapshot.coordinator,
+      totals: { jobs: { total: 2, active: 2, paused: 0, done: 0, removed: 0 }, inFlight: 1, stuckRuns: 0, attention: { stuck: 0, failing: 0, pausedByFailures: 0 } },
+      problems: [],
+      problemCount: 0,
+      matched: 2,
+      offset: 0,
+      limit: 100,
+      next: null,
+      jobs: snapshot.jobs,
+    })));
   });
 
   it('serves one job by its URL-encoded name, and 404 for an unknown one', async () => {
@@ -117,6 +131,243 @@ describe('GET /jobs', () => {
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toBe('application/json; charset=utf-8');
     expect(await response.text()).toBe('');
+  });
+});
+
+interface PageBody {
+  matched: number;
+  offset: number;
+  limit: number | null;
+  next: string | null;
+  jobs: { name: string; state: string }[];
+  totals: { jobs: Record<string, number>; inFlight: number; stuckRuns: number; attention: { stuck: number; failing: number; pausedByFailures: number } };
+  problems: { job: string; problem: string; message: string }[];
+  problemCount: number;
+}
+
+async function page(url: string): Promise<PageBody> {
+  const response = await fetch(url);
+  expect(response.status).toBe(200);
+  return (await response.json()) as PageBody;
+}
+
+const names = (body: { jobs: { name: string }[] }): string[] => body.jobs.map((job) => job.name);
+
+describe('GET /jobs: pages and filters', () => {
+  it('pages through the jobs in the order they were added, following `next`', async () => {
+    const { scheduler, base } = await setup();
+    for (const name of ['a', 'b', 'c', 'd', 'e']) scheduler.add({ name, fixedRate: '1h', run: () => {} });
+
+    const seen: string[][] = [];
+    let url: string | null = `${base}/jobs?limit=2`;
+    while (url !== null) {
+      const body = await page(url);
+      expect(body.matched).toBe(5);
+      expect(body.limit).toBe(2);
+      seen.push(names(body));
+      url = body.next === null ? null : new URL(body.next, url).href;
+    }
+    expect(seen).toEqual([['a', 'b'], ['c', 'd'], ['e']]);
+    expect((await page(`${base}/jobs?limit=2&offset=2`)).next).toBe('?limit=2&offset=4');
+    // Past the end: an empty page, still with the count.
+    expect(await page(`${base}/jobs?offset=9`)).toMatchObject({ matched: 5, offset: 9, jobs: [], next: null });
+  });
+
+  it('keeps the order of add() across removals and a name added again', async () => {
+    const { clock, scheduler, base } = await setup();
+    for (const name of ['a', 'b', 'c']) scheduler.add({ name, fixedRate: '1h', run: () => {} });
+    const removing = scheduler.get('a')!.remove();
+    await clock.advance(10);
+    await removing;
+    scheduler.add({ name: 'a', fixedRate: '1h', run: () => {} });
+    expect(names(await page(`${base}/jobs`))).toEqual(scheduler.inspect().jobs.map((job) => job.name));
+    expect(names(await page(`${base}/jobs`))).toEqual(['b', 'c', 'a']);
+    expect(names(await page(`${base}/jobs?limit=1&offset=2`))).toEqual(['a']);
+  });
+
+  it('filters by a part of the name (any case, taken literally) and by state, paging the matches', async () => {
+    const { scheduler, base } = await setup();
+    for (const name of ['Reports.daily', 'reportsXdaily', 'cleanup', 'REPORTS.weekly', 'digest (reports.)']) {
+      scheduler.add({ name, fixedRate: '1h', run: () => {} });
+    }
+    scheduler.get('REPORTS.weekly')!.pause();
+    scheduler.get('cleanup')!.pause();
+
+    expect(names(await page(`${base}/jobs?name=reports.`))).toEqual(['Reports.daily', 'REPORTS.weekly', 'digest (reports.)']);
+    expect(names(await page(`${base}/jobs?name=${encodeURIComponent('(reports')}`))).toEqual(['digest (reports.)']);
+    expect(names(await page(`${base}/jobs?state=paused`))).toEqual(['cleanup', 'REPORTS.weekly']);
+    const both = await page(`${base}/jobs?state=active&name=REPORTS&limit=1`);
+    expect(both).toMatchObject({ matched: 3, next: '?limit=1&offset=1&name=REPORTS&state=active' });
+    expect(names(both)).toEqual(['Reports.daily']);
+    expect(names(await page(new URL(both.next!, `${base}/jobs`).href))).toEqual(['reportsXdaily']);
+    expect((await page(`${base}/jobs?name=nothing`)).matched).toBe(0);
+    // The totals are the scheduler's, whatever the filter.
+    expect((await page(`${base}/jobs?name=nothing`)).totals.jobs).toEqual({ total: 5, active: 3, paused: 2, done: 0, removed: 0 });
+  });
+
+  it('answers every job only when asked for all of them', async () => {
+    const { scheduler, base } = await setup();
+    for (let index = 0; index < 250; index++) scheduler.add({ name: `job-${index}`, fixedRate: '1h', run: () => {} });
+    const first = await page(`${base}/jobs`);
+    expect(first).toMatchObject({ matched: 250, limit: 100, next: '?limit=100&offset=100' });
+    expect(first.jobs).toHaveLength(100);
+    const all = await page(`${base}/jobs?limit=all`);
+    expect(all).toMatchObject({ matched: 250, limit: null, next: null });
+    expect(names(all)).toEqual(scheduler.inspect().jobs.map((job) => job.name));
+    expect(names(await page(`${base}/jobs?limit=all&offset=240`))).toHaveLength(10);
+  });
+
+  it('answers 400 naming the parameter for a bad query', async () => {
+    const { base } = await setup();
+    const cases: [string, string][] = [
+      ['limit=0', "Expected `limit` to be an integer from 1 to 1000 or 'all', got \"0\""],
+      ['limit=1001', "Expected `limit` to be an integer from 1 to 1000 or 'all', got \"1001\""],
+      ['limit=ten', "Expected `limit` to be an integer from 1 to 1000 or 'all', got \"ten\""],
+      ['limit=1.5', "Expected `limit` to be an integer from 1 to 1000 or 'all', got \"1.5\""],
+      ['offset=-1', 'Expected `offset` to be an integer from 0 to 1000000000, got "-1"'],
+      ['offset=', 'Expected `offset` to be an integer from 0 to 1000000000, got ""'],
+      ['state=sleeping', 'Expected `state` to be one of active, paused, done, removed, got "sleeping"'],
+      ['attention=broken', 'Expected `attention` to be one of stuck, failing, paused-by-failures, any, got "broken"'],
+      ['limit=5&limit=6', 'Expected `limit` at most once, got it 2 times'],
+      ['page=2', 'Unknown query parameter "page" for GET /jobs; expected limit, offset, name, state, attention'],
+      [`name=${'x'.repeat(201)}`, 'Expected `name` to be at most 200 characters, got 201'],
+    ];
+    for (const [query, message] of cases) {
+      const response = await fetch(`${base}/jobs?${query}`);
+      expect(response.status, query).toBe(400);
+      expect(await errorOf(response), query).toEqual({ code: 'bad_query', message });
+    }
+  });
+
+  it('serves the pages of a stopped scheduler from its last snapshot', async () => {
+    const { clock, scheduler, base } = await setup();
+    for (const name of ['a', 'b', 'c']) scheduler.add({ name, fixedRate: '1s', run: () => { throw new Error('no'); } });
+    await clock.advance(1_000);
+    const stopping = scheduler.stop();
+    await clock.advance(10);
+    await stopping;
+    const body = await page(`${base}/jobs?limit=2&attention=failing`);
+    expect(body).toMatchObject({ matched: 3, next: '?limit=2&offset=2&attention=failing', totals: { jobs: { total: 3, removed: 3 }, attention: { failing: 3 } } });
+    expect(names(body)).toEqual(['a', 'b']);
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+  });
+});
+
+/** A deterministic pseudo-random sequence (Park–Miller). */
+function random(seed: number): () => number {
+  let state = seed;
+  return () => (state = (state * 16_807) % 2_147_483_647) / 2_147_483_647;
+}
+
+describe('GET /jobs: the attention filter follows the jobs', () => {
+  type Mode = 'ok' | 'fail' | 'hang';
+
+  /** Steps at which each kind of attention was seen: a run that never saw one tests nothing of it. */
+  const seen = { stuck: 0, failing: 0, 'paused-by-failures': 0 };
+
+  async function expectIndexMatches(base: string, scheduler: Scheduler, step: string): Promise<void> {
+    const stats = scheduler.stats().jobs;
+    const expected = {
+      stuck: stats.filter((job) => job.stuck > 0).map((job) => job.name),
+      failing: stats.filter((job) => job.consecutiveFailures > 0).map((job) => job.name),
+      'paused-by-failures': stats.filter((job) => job.state === 'paused' && job.pauseReason === 'failures').map((job) => job.name),
+    };
+    for (const kind of ['stuck', 'failing', 'paused-by-failures'] as const) if (expected[kind].length > 0) seen[kind] += 1;
+    const any = stats.filter((job) => [expected.stuck, expected.failing, expected['paused-by-failures']].some((list) => list.includes(job.name))).map((job) => job.name);
+    for (const [filter, list] of [...Object.entries(expected), ['any', any] as const]) {
+      const body = await page(`${base}/jobs?attention=${filter}&limit=all`);
+      expect(names(body), `${step}: attention=${filter}`).toEqual(list);
+      expect(body.matched, `${step}: attention=${filter}`).toBe(list.length);
+    }
+    const body = await page(`${base}/jobs?limit=1`);
+    expect(body.totals.attention, step).toEqual({ stuck: expected.stuck.length, failing: expected.failing.length, pausedByFailures: expected['paused-by-failures'].length });
+    // And /healthz says what a report computed from every snapshot says.
+    const health = await fetch(`${base}/healthz`);
+    expect(await health.json(), step).toEqual(JSON.parse(JSON.stringify(healthOf(scheduler.inspect()))));
+  }
+
+  for (const seed of [1, 7, 42]) {
+    it(`matches stats() after every step of a random run (seed ${seed})`, async () => {
+      const { clock, scheduler, base } = await setup({ token: TOKEN });
+      const next = random(seed);
+      const modes = new Map<string, Mode>();
+      let added = 0;
+      const add = (): void => {
+        const name = `job-${added++}`;
+        modes.set(name, 'ok');
+        const options = next();
+        scheduler.add({
+          name,
+          fixedRate: '1s',
+          stuckAfter: '1500ms',
+          ...(options < 0.4 ? { maxConsecutiveFailures: 2 } : {}),
+          ...(options > 0.6 ? { retry: { attempts: 2, backoff: '300ms' } } : {}),
+          run: async (ctx) => {
+            const mode = modes.get(name);
+            if (mode === 'hang') await clock.sleep(2_500, ctx.signal);
+            if (mode !== 'ok') throw new Error(`${name} failed`);
+          },
+        });
+      };
+      for (const kind of Object.keys(seen) as (keyof typeof seen)[]) seen[kind] = 0;
+      for (let index = 0; index < 8; index++) add();
+      const live = (): string[] => scheduler.inspect().jobs.map((job) => job.name);
+      const pick = (): string => { const list = live(); return list[Math.floor(next() * list.length)]!; };
+
+      for (let step = 0; step < 40; step++) {
+        const roll = next();
+        let action: string;
+        if (roll < 0.35) {
+          const job = pick();
+          const mode: Mode = (['ok', 'fail', 'hang'] as const)[Math.floor(next() * 3)]!;
+          modes.set(job, mode);
+          action = `${job} → ${mode}`;
+        } else if (roll < 0.5) {
+          const job = pick();
+          const handle = scheduler.get(job)!;
+          if (handle.state === 'paused') handle.resume();
+          else handle.pause();
+          action = `toggle ${job}`;
+        } else if (roll < 0.58) {
+          const job = pick();
+          const removing = scheduler.get(job)!.remove();
+          await clock.advance(3_000);
+          await removing;
+          action = `remove ${job}`;
+        } else if (roll < 0.65) {
+          add();
+          action = 'add';
+        } else {
+          const ms = 100 + Math.floor(next() * 2_400);
+          await clock.advance(ms);
+          action = `advance ${ms}`;
+        }
+        await expectIndexMatches(base, scheduler, `step ${step} (${action})`);
+      }
+      expect(Object.values(seen).every((steps) => steps > 0), JSON.stringify(seen)).toBe(true);
+    });
+  }
+
+  it('knows the jobs that needed attention before the handler was created', async () => {
+    const clock = new TestClock(T0);
+    const scheduler = createScheduler({ clock });
+    cleanups.push(async () => {
+      const stopping = scheduler.stop({ timeout: '1s' });
+      await clock.advance(60_000);
+      await stopping;
+    });
+    scheduler.add({ name: 'fine', fixedRate: '1s', run: () => {} });
+    scheduler.add({ name: 'hangs', fixedRate: '1m', stuckAfter: '2s', run: async () => clock.sleep(30_000) });
+    scheduler.add({ name: 'flaky', fixedRate: '1s', run: () => { throw new Error('flaky'); } });
+    scheduler.add({ name: 'broken', fixedRate: '1s', maxConsecutiveFailures: 2, run: () => { throw new Error('broken'); } });
+    await clock.advance(63_000);
+    const handler = createAdminHandler(scheduler);
+    cleanups.push(() => handler.dispose());
+    const base = `http://127.0.0.1:${await listen(createServer(handler))}`;
+    await expectIndexMatches(base, scheduler, 'at creation');
+    expect(names(await page(`${base}/jobs?attention=any`))).toEqual(['hangs', 'flaky', 'broken']);
+    await clock.advance(30_000);
+    await expectIndexMatches(base, scheduler, 'later');
   });
 });
 
@@ -171,6 +422,22 @@ describe('GET /healthz', () => {
     const response = await fetch(`${base}/healthz`);
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual({ status: 'ok', scheduler: 'running', at: new Date(T0).toISOString(), reasons: [] });
+  });
+
+  it('lists the first 100 reasons in the order jobs were added, and counts the others', async () => {
+    const { clock, scheduler, base } = await setup();
+    for (let index = 0; index < 150; index++) {
+      scheduler.add({ name: `job-${index}`, fixedRate: '1s', maxConsecutiveFailures: 1, run: () => { throw new Error('down'); } });
+    }
+    await clock.advance(1_000);
+    const response = await fetch(`${base}/healthz`);
+    expect(response.status).toBe(503);
+    const body = (await response.json()) as { reasons: { job: string }[]; omitted: number };
+    expect(body.reasons.map((reason) => reason.job)).toEqual(Array.from({ length: 100 }, (_, index) => `job-${index}`));
+    expect(body.omitted).toBe(50);
+    const first = await page(`${base}/jobs?limit=1`);
+    expect(first.problems.map((problem) => problem.job)).toEqual(Array.from({ length: 10 }, (_, index) => `job-${index}`));
+    expect(first.problemCount).toBe(150);
   });
 
   it('is 503 with the reasons when a run is stuck or a job paused itself after failures', async () => {
@@ -442,6 +709,46 @@ describe('dashboard and history', () => {
         ],
       }],
     });
+  });
+
+  it('serves the history of the jobs named, or of a page, not of every job', async () => {
+    const { clock, scheduler, base } = await setup({ historySize: 2 });
+    for (const name of ['a', 'b', 'c', 'd']) scheduler.add({ name, fixedRate: '1s', run: async (ctx) => clock.sleep(10, ctx.signal) });
+    scheduler.add({ name: 'idle', fixedRate: '1h', run: () => {} });
+    await clock.advance(3_500);
+    const runsOf = (tick: number): unknown[] => [tick - 1, tick].map((t) => ({ tick: t, endedAt: new Date(T0 + t * 1_000 + 10).toISOString(), durationMs: 10, outcome: 'success' }));
+    const get = async (query: string): Promise<{ at: string; jobs: { name: string; runs: unknown[] }[] }> => {
+      const response = await fetch(`${base}/history${query}`);
+      expect(response.status, query).toBe(200);
+      return (await response.json()) as { at: string; jobs: { name: string; runs: unknown[] }[] };
+    };
+
+    expect(await get('?job=c&job=idle&job=a')).toEqual({
+      at: new Date(T0 + 3_500).toISOString(),
+      jobs: [{ name: 'c', runs: runsOf(3) }, { name: 'idle', runs: [] }, { name: 'a', runs: runsOf(3) }],
+    });
+    // The same query as a page of /jobs: the history of that page's jobs.
+    expect((await get('?limit=2&offset=1')).jobs.map((job) => job.name)).toEqual(['b', 'c']);
+    expect((await get('?name=c')).jobs).toEqual([{ name: 'c', runs: runsOf(3) }]);
+    expect((await get('')).jobs.map((job) => job.name)).toEqual(['a', 'b', 'c', 'd', 'idle']);
+
+    const mixed = await fetch(`${base}/history?job=a&limit=2`);
+    expect(mixed.status).toBe(400);
+    expect((await errorOf(mixed)).message).toMatch(/either `job` \(repeated\) or the parameters of a page/);
+    const unknown = await fetch(`${base}/history?jobs=a`);
+    expect(unknown.status).toBe(400);
+    expect((await errorOf(unknown)).message).toBe('Unknown query parameter "jobs" for GET /history; expected job, limit, offset, name, state, attention');
+  });
+
+  it('keeps a ring per job across growing and wrapping', async () => {
+    const { clock, scheduler, base } = await setup({ historySize: 6 });
+    let n = 0;
+    scheduler.add({ name: 'a', fixedRate: '1s', run: async (ctx) => { n += 1; await clock.sleep(n, ctx.signal); if (n % 3 === 0) throw new Error('x'); } });
+    for (const [seconds, ticks] of [[2, [1, 2]], [5, [1, 2, 3, 4, 5]], [6, [1, 2, 3, 4, 5, 6]], [13, [8, 9, 10, 11, 12, 13]]] as const) {
+      await clock.advance(seconds * 1_000 + 500 - (clock.now() - T0));
+      const body = (await (await fetch(`${base}/history?job=a`)).json()) as { jobs: { runs: { tick: number; durationMs: number; outcome: string }[] }[] };
+      expect(body.jobs[0]!.runs).toEqual(ticks.map((tick) => ({ tick, endedAt: expect.any(String), durationMs: tick, outcome: tick % 3 === 0 ? 'error' : 'success' })));
+    }
   });
 
   it('dispose() stops recording history', async () => {
