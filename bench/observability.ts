@@ -5,7 +5,8 @@
  * as `createAdminHandler` serves them: `GET /jobs`, `scheduler.inspect()` serialized, and
  * `GET /history`, which reads `stats().at`), and `job.inspect()` of one job. Each figure is the median of a few calls.
  * Also the CPU per run with the metrics registered (their `run:*` listeners are on every run's
- * path), against the same scheduler before it.
+ * path), against the same scheduler without them and with no-op listeners on the same events,
+ * measured in turns.
  *
  * The metrics are measured twice: with the default cap on series by job (`maxJobSeries`), and
  * with no cap (`maxJobSeries: Infinity`, every job its own series, as before the cap). The capped
@@ -50,6 +51,8 @@ interface ObservabilityRow {
   readonly cpuPerRunWithMetricsUncappedUs: number;
 }
 
+type CpuCondition = 'bare' | 'noop' | 'metrics' | 'uncapped';
+
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[sorted.length >> 1]!;
@@ -83,19 +86,43 @@ async function measure(entry: string, jobs: number): Promise<ObservabilityRow> {
   let runs = 0;
   for (let index = 0; index < jobs; index++) scheduler.add({ name: `job-${index}`, fixedRate: 1_000, run: () => void (runs += 1) });
   await sleepFor(2_200);
-  const cpuPerRunUs = await cpuPerRun(3_000, () => runs);
-
-  const noops = (['job:state', 'tick', 'run:start', 'run:end', 'claim', 'lease'] as const).map((event) => scheduler.on(event, () => {}));
-  await sleepFor(1_100);
-  const cpuPerRunWithNoopListenersUs = await cpuPerRun(3_000, () => runs);
-  for (const off of noops) off();
 
   // The cap's warning is expected here: not news in the bench's output.
   process.removeAllListeners('warning');
+  // CPU per run under each condition, in turns (three rounds, the median of each): on a shared
+  // machine the load moves in minutes, and one window per condition would measure the load.
+  const conditions: Record<CpuCondition, () => () => void> = {
+    bare: () => () => {},
+    noop: () => {
+      const offs = (['job:state', 'tick', 'run:start', 'run:end', 'claim', 'lease'] as const).map((event) => scheduler.on(event, () => {}));
+      return () => offs.forEach((off) => off());
+    },
+    metrics: () => {
+      const registered = registerMetrics(scheduler, { registry: new Registry() });
+      return () => registered.unregister();
+    },
+    uncapped: () => {
+      const registered = registerMetrics(scheduler, { registry: new Registry(), maxJobSeries: Number.POSITIVE_INFINITY });
+      return () => registered.unregister();
+    },
+  };
+  const cpu: Record<CpuCondition, number[]> = { bare: [], noop: [], metrics: [], uncapped: [] };
+  for (let round = 0; round < 3; round++) {
+    for (const condition of Object.keys(conditions) as CpuCondition[]) {
+      const detach = conditions[condition]();
+      await sleepFor(1_100);
+      cpu[condition].push(await cpuPerRun(2_000, () => runs));
+      detach();
+    }
+  }
+  const cpuPerRunUs = median(cpu.bare);
+  const cpuPerRunWithNoopListenersUs = median(cpu.noop);
+  const cpuPerRunWithMetricsUs = median(cpu.metrics);
+  const cpuPerRunWithMetricsUncappedUs = median(cpu.uncapped);
+
   const registry = new Registry();
   const metrics = registerMetrics(scheduler, { registry });
   await sleepFor(1_100);
-  const cpuPerRunWithMetricsUs = await cpuPerRun(3_000, () => runs);
 
   const calls = jobs >= 100_000 ? 3 : 7;
   let scrapeBytes = 0;
@@ -123,7 +150,6 @@ async function measure(entry: string, jobs: number): Promise<ObservabilityRow> {
   const uncapped = new Registry();
   registerMetrics(scheduler, { registry: uncapped, maxJobSeries: Number.POSITIVE_INFINITY });
   await sleepFor(1_100);
-  const cpuPerRunWithMetricsUncappedUs = await cpuPerRun(3_000, () => runs);
   let scrapeUncappedBytes = 0;
   const scrapeUncappedMs = await timed(jobs >= 100_000 ? 1 : calls, async () => {
     scrapeUncappedBytes = (await uncapped.metrics()).length;
