@@ -10,6 +10,7 @@ import type { TickLoop } from './tick-loop.js';
 import type { Coordinator } from './coordination/contract.js';
 import type { CoordinatorCalls } from './coordination/calls.js';
 import type { Run } from './run/run.js';
+import type { AttemptContext } from './run/context.js';
 
 export interface Engine {
   readonly clock: Clock;
@@ -30,6 +31,19 @@ export interface Engine {
    * `remove()` called from inside a task see that they would wait for their own caller.
    */
   bodyRun: Run | undefined;
+  /**
+   * The last run started and one attempt context (never handed to a task), kept for the
+   * scheduler's life so that the hidden classes every run and context share survive idle time.
+   *
+   * Why: a run and its context live for one turn. A job set that runs in bursts separated by
+   * idle time (1k jobs due once a second, say) has no run alive between bursts, and V8 holds
+   * hidden classes without instances only weakly: its idle-time full collections (the memory
+   * reducer) free them, and every optimized function of the run path is thrown away ("weak
+   * objects" in `--trace-deopt`) and optimized again over the next bursts. At 1k jobs × 1 Hz that
+   * was about half of the process's CPU. A settled run holds no context, so no listener a task
+   * left on its signal is kept.
+   */
+  readonly shapeKeepers: { run: Run | undefined; context: AttemptContext | undefined };
   /** Scheduler-wide totals the runs keep as they go: runs in flight, and those of them stuck. */
   readonly tally: { inFlight: number; stuck: number };
   /** A run settled: drains waiting in `stop()`/`remove()` take note. */

@@ -106,6 +106,7 @@ class SchedulerImpl implements Engine, JobOwner {
   readonly jobContext: JobContext;
   bodyRun: Run | undefined;
   readonly tally = { inFlight: 0, stuck: 0 };
+  readonly shapeKeepers: Engine['shapeKeepers'] = { run: undefined, context: undefined };
   readonly #jobs = new Map<string, JobImpl>();
   /** How many of the registered jobs are in each state, moved by every transition. */
   readonly #byState: Record<JobState, number> = { active: 0, paused: 0, done: 0, removed: 0 };
@@ -333,6 +334,8 @@ class SchedulerImpl implements Engine, JobOwner {
     for (const job of this.#retired) job.executor.close();
     for (const run of stillRunning) run.abandon();
     this.#finalSnapshot = this.inspect();
+    this.shapeKeepers.run = undefined;
+    this.shapeKeepers.context = undefined;
     this.#jobs.clear();
     this.#retired.clear();
     this.loop.close();

@@ -13,7 +13,7 @@ import { createAdminHandler } from '../src/integrations/http.js';
 import { setup, stopAndAdvance, T0 } from './helpers.js';
 
 const JOB_MEMBERS = ['constructor', 'inspect', 'name', 'nextRuns', 'pause', 'remove', 'resume', 'state', 'toJSON', 'trigger', 'update'];
-const SCHEDULER_MEMBERS = ['add', 'constructor', 'get', 'inspect', 'jobs', 'off', 'on', 'state', 'stats', 'stop', 'toJSON'];
+const SCHEDULER_MEMBERS = ['add', 'constructor', 'get', 'inspect', 'jobs', 'off', 'on', 'state', 'stats', 'stop', 'summary', 'toJSON'];
 
 /** Every property name reachable on `value` short of Object.prototype, own and inherited. */
 function reachable(value: object): string[] {

@@ -159,7 +159,9 @@ export class Run extends Tick implements AttemptSource, TaskTarget, BackoffTarge
 
   /** Starts the first attempt. */
   start(): void {
-    this.#startedAt = this.#host.engine.clock.now();
+    const engine = this.#host.engine;
+    engine.shapeKeepers.run = this;
+    this.#startedAt = engine.clock.now();
     this.#beginAttempt(this.#startedAt);
   }
 
@@ -237,6 +239,8 @@ export class Run extends Tick implements AttemptSource, TaskTarget, BackoffTarge
     const wallNow = engine.loop.timeLine.wallAt(now);
     const ctx = new AttemptContext(this, attempt, wallNow);
     this.#ctx = ctx;
+    // Made here, like every context: one made elsewhere does not keep the same hidden classes alive.
+    engine.shapeKeepers.context ??= new AttemptContext(this, attempt, wallNow);
 
     if (policy.timeoutMs !== undefined) {
       (this.#more().timeout ??= new AttemptDeadline(() => this.#attemptTimedOut())).arm(engine.loop, now, policy.timeoutMs);
@@ -383,3 +387,4 @@ export class Run extends Tick implements AttemptSource, TaskTarget, BackoffTarge
     this.#host.runEnded(this, outcome, error, this.#host.engine.clock.now());
   }
 }
+
