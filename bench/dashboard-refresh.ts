@@ -95,7 +95,7 @@ async function measure(entry: string, jobs: number): Promise<Row> {
   await sleepFor(1_100);
   const cpuPerRunWithHandlerUs = await cpuPerRun(3_000, () => runs);
 
-  const calls = jobs >= 100_000 ? 5 : 9;
+  const calls = jobs >= 100_000 ? 9 : 25;
   const refreshes: number[] = [];
   let refreshBytes = 0;
   for (let call = 0; call < calls; call++) {

@@ -40,8 +40,9 @@ export class AttentionIndex {
   constructor(scheduler: Scheduler) {
     this.#scheduler = scheduler;
     if (scheduler.summary().jobs.total === 0) return;
-    for (const job of scheduler.jobs()) this.#order.set(job.name, this.#nextOrder++);
+    // stats() lists the jobs in the order they were added, as jobs() does.
     for (const stats of scheduler.stats().jobs) {
+      this.#order.set(stats.name, this.#nextOrder++);
       if (stats.consecutiveFailures > 0) this.#failing.add(stats.name);
       if (stats.state === 'paused' && stats.pauseReason === 'failures') this.#pausedByFailures.add(stats.name);
       if (stats.stuck > 0) {
@@ -109,11 +110,6 @@ export class AttentionIndex {
     return what === 'stuck' ? this.#stuck.size : what === 'failing' ? this.#failing.size : this.#pausedByFailures.size;
   }
 
-  /** Whether the job named is kept for `what`. */
-  has(what: Attention, name: string): boolean {
-    return what === 'stuck' ? this.#stuck.has(name) : what === 'failing' ? this.#failing.has(name) : this.#pausedByFailures.has(name);
-  }
-
   /**
    * `count` listed jobs from the `skip`-th on, in the order they were added: O(skip + count),
    * against O(jobs) for a copy of `scheduler.jobs()`.
@@ -135,27 +131,62 @@ export class AttentionIndex {
     return jobs;
   }
 
-  /** The names kept for any of `what`, each once, in no particular order. */
-  names(what: readonly Attention[]): Set<string> {
-    const names = new Set<string>();
-    for (const kind of what) {
-      const source = kind === 'stuck' ? this.#stuck.keys() : kind === 'failing' ? this.#failing : this.#pausedByFailures;
-      for (const name of source) names.add(name);
-    }
-    return names;
+  /** Listed jobs. */
+  get size(): number {
+    return this.#order.size;
+  }
+
+  /** Every listed job's name, in the order they were added. */
+  ordered(): IterableIterator<string> {
+    return this.#order.keys();
+  }
+
+  /** A name left by an `add()` that failed after announcing its job: it is not listed. */
+  forgetStale(name: string): void {
+    if (this.#scheduler.get(name) === undefined) this.#order.delete(name);
+  }
+
+  /** Whether a job is kept for any of `what`; `size` is an upper bound of how many are. */
+  matcher(what: readonly Attention[]): { readonly size: number; has(name: string): boolean } {
+    const sets = what.map((kind): { readonly size: number; has(name: string): boolean } => (kind === 'stuck' ? this.#stuck : kind === 'failing' ? this.#failing : this.#pausedByFailures));
+    return {
+      size: sets.reduce((sum, set) => sum + set.size, 0),
+      has: (name) => sets.some((set) => set.has(name)),
+    };
+  }
+
+  /** How many jobs are kept for any of `what`: each set holds listed jobs only, so this is exact. */
+  union(what: readonly Attention[]): number {
+    const sets = what.map((kind) => this.#set(kind)).sort((a, b) => b.size - a.size);
+    const [largest, ...others] = sets;
+    if (largest === undefined) return 0;
+    // The largest set counted whole, the others for the names it lacks: O(the smaller sets).
+    let count = largest.size;
+    others.forEach((set, at) => {
+      for (const name of set.keys()) if (!sets.slice(0, at + 1).some((earlier) => earlier.has(name))) count += 1;
+    });
+    return count;
+  }
+
+  #set(kind: Attention): ReadonlyMap<string, unknown> | ReadonlySet<string> {
+    return kind === 'stuck' ? this.#stuck : kind === 'failing' ? this.#failing : this.#pausedByFailures;
   }
 
   /**
-   * The jobs named, in the order they were added. Sorting is cheaper than a scan of every job
-   * while the names are a small part of them; otherwise the scheduler's own list is filtered.
+   * The names of the jobs kept for any of `what`, in the order they were added. While they are a
+   * small part of the jobs they are sorted by their number; otherwise the order is walked and
+   * filtered — no copy of the scheduler's list either way, and a reader that needs only the
+   * first few stops early.
    */
-  inOrder(names: ReadonlySet<string>, all: () => readonly Job[]): Job[] {
-    if (names.size * 16 >= this.#order.size) return all().filter((job) => names.has(job.name));
-    const jobs: Job[] = [];
-    for (const name of names) {
-      const job = this.#scheduler.get(name);
-      if (job !== undefined) jobs.push(job);
+  *candidates(what: readonly Attention[]): Generator<string, void, undefined> {
+    const match = this.matcher(what);
+    if (match.size === 0) return;
+    if (match.size * 16 < this.#order.size) {
+      const names = new Set<string>();
+      for (const kind of what) for (const name of kind === 'stuck' ? this.#stuck.keys() : kind === 'failing' ? this.#failing : this.#pausedByFailures) names.add(name);
+      yield* [...names].sort((a, b) => (this.#order.get(a) ?? 0) - (this.#order.get(b) ?? 0));
+      return;
     }
-    return jobs.sort((a, b) => (this.#order.get(a.name) ?? 0) - (this.#order.get(b.name) ?? 0));
+    for (const name of this.#order.keys()) if (match.has(name)) yield name;
   }
 }

@@ -2,9 +2,9 @@
  * One page of `GET /jobs`: the jobs a query selects, in the order they were added, with the
  * totals of the whole scheduler. What a page costs does not grow with the page's neighbours:
  * snapshots are built for the page's jobs only (about 1.5 µs each); totals come from
- * `scheduler.summary()` and the attention index; the one thing linear in the number of jobs is
- * picking the page out of `scheduler.jobs()` (a few ms at 100k), and a filter by attention skips
- * even that while few jobs need attention.
+ * `scheduler.summary()` and the attention index. A page without filters is read off the index's
+ * order from the start (O(offset + limit)); a search by name or state walks every name (a few
+ * ms at 100k jobs); a filter by attention walks only the jobs kept for it while they are few.
  *
  * A stopped scheduler has no jobs left, only its last snapshot: pages are cut from that.
  */
@@ -96,32 +96,57 @@ function pageOf(query: JobsQuery, matched: number, jobs: readonly JobSnapshot[],
   return { state: summary.state, at: summary.at, coordinator: summary.coordinator, totals, problems, problemCount, matched, offset: query.offset, limit, next, jobs };
 }
 
-/** The jobs of a live scheduler's page, and how many match. */
-export function livePageJobs(scheduler: Scheduler, index: AttentionIndex, query: JobsQuery, everyJob: () => readonly Job[]): { matched: number; page: Job[] } {
+/**
+ * The jobs of a live scheduler's page, and how many match. Jobs are walked by name in the
+ * index's order; a job's handle is looked up only to test its state, or once it matched.
+ */
+export function livePageJobs(scheduler: Scheduler, index: AttentionIndex, query: JobsQuery): { matched: number; page: Job[] } {
   const byName = query.name === undefined ? undefined : nameMatcher(query.name);
   const state = query.state;
-  const tests: ((job: Job) => boolean)[] = [];
-  if (state !== undefined) tests.push((job) => job.state === state);
-  if (byName !== undefined) tests.push((job) => byName(job.name));
-  const test = tests.length === 0 ? undefined : tests.length === 1 ? tests[0] : (job: Job) => tests.every((t) => t(job));
-  if (test === undefined && query.attention === undefined) {
-    // No filter: the page is read off the index's order, without the whole list.
+  if (byName === undefined && state === undefined && query.attention === undefined) {
+    // No filter: the page is read off the index's order, the count is the scheduler's.
     const matched = scheduler.summary().jobs.total;
     return { matched, page: index.slice(query.offset, query.limit === 'all' ? matched : query.limit) };
   }
-  // Filtered by attention, the candidates are the index's, put in order; otherwise every job.
-  const candidates = query.attention === undefined ? everyJob() : index.inOrder(index.names(ATTENTION_SETS[query.attention]), everyJob);
-  return cut(candidates, test, query);
+  const end = query.limit === 'all' ? Infinity : query.offset + query.limit;
+  if (byName === undefined && state === undefined && query.attention !== undefined) {
+    // By attention alone: the index counts the matches, and the walk stops at the page's end.
+    const page: Job[] = [];
+    let at = 0;
+    for (const name of index.candidates(ATTENTION_SETS[query.attention])) {
+      if (at >= end) break;
+      const job = scheduler.get(name);
+      if (job === undefined) continue;
+      if (at >= query.offset) page.push(job);
+      at += 1;
+    }
+    return { matched: index.union(ATTENTION_SETS[query.attention]), page };
+  }
+  // Filtered by attention, the candidates are the index's; otherwise every job.
+  const names: Iterable<string> = query.attention === undefined ? index.ordered() : index.candidates(ATTENTION_SETS[query.attention]);
+  const page: Job[] = [];
+  const stale: string[] = [];
+  let matched = 0;
+  for (const name of names) {
+    if (byName !== undefined && !byName(name)) continue;
+    const job = scheduler.get(name);
+    if (job === undefined) {
+      stale.push(name);
+      continue;
+    }
+    if (state !== undefined && job.state !== state) continue;
+    if (matched >= query.offset && matched < end) page.push(job);
+    matched += 1;
+  }
+  for (const name of stale) index.forgetStale(name);
+  return { matched, page };
 }
 
 /** A page of a running (or stopping) scheduler's jobs. */
 export function livePage(scheduler: Scheduler, index: AttentionIndex, query: JobsQuery): JobsPage {
   const summary = scheduler.summary();
-  let all: readonly Job[] | undefined;
-  // At most one copy of the job list per request, and none when nothing needs it.
-  const everyJob = (): readonly Job[] => (all ??= scheduler.jobs());
-  const { matched, page } = livePageJobs(scheduler, index, query, everyJob);
-  const { problems, count } = liveProblems(scheduler, index, PROBLEMS_SHOWN, everyJob);
+  const { matched, page } = livePageJobs(scheduler, index, query);
+  const { problems, count } = liveProblems(scheduler, index, PROBLEMS_SHOWN);
   const totals: JobsTotals = {
     jobs: summary.jobs,
     inFlight: summary.inFlight,
@@ -133,15 +158,15 @@ export function livePage(scheduler: Scheduler, index: AttentionIndex, query: Job
 
 /**
  * The first `max` problems (stuck runs, pauses by failures) of a live scheduler in the order
- * jobs were added, and how many jobs have one: snapshots only of the jobs shown.
+ * jobs were added, and how many there are: snapshots only of the jobs shown.
  */
-export function liveProblems(scheduler: Scheduler, index: AttentionIndex, max: number, everyJob: () => readonly Job[]): { problems: HealthProblem[]; count: number } {
-  const names = index.names(['stuck', 'paused-by-failures']);
-  if (names.size === 0) return { problems: [], count: 0 };
+export function liveProblems(scheduler: Scheduler, index: AttentionIndex, max: number): { problems: HealthProblem[]; count: number } {
   const problems: HealthProblem[] = [];
-  for (const job of index.inOrder(names, everyJob)) {
-    for (const problem of problemsOf(job.inspect())) if (problems.length < max) problems.push(problem);
+  for (const name of index.candidates(['stuck', 'paused-by-failures'])) {
     if (problems.length >= max) break;
+    const job = scheduler.get(name);
+    if (job === undefined) continue;
+    for (const problem of problemsOf(job.inspect())) if (problems.length < max) problems.push(problem);
   }
   // One problem per kind per job: the index counts them without their snapshots.
   return { problems, count: index.count('stuck') + index.count('paused-by-failures') };
