@@ -75,9 +75,10 @@ export const DEFAULT_LATENESS_BUCKETS: readonly number[] = [0.001, 0.005, 0.01, 
 /**
  * Jobs with series of their own, by default. A job has ~47 lines with the default buckets (4
  * outcomes, 5 tick results, two histograms of 17 and 15 buckets plus sum and count, 2 gauges), and
- * prom-client's registry writes a line in ~0.4-0.8 µs: 250 jobs are ~12k lines, a scrape of ~10 ms
- * at any job count, within the 20 ms we allow a scrape to block the loop. Its runs counter then
- * has 1,000 series (OpenTelemetry's default limit is 2,000 per instrument).
+ * a scrape costs ~1 µs a line, most of it prom-client's registry writing it: 250 jobs are ~12k
+ * lines, a scrape of 10-20 ms at any job count (bench/observability.ts), within the 20 ms we allow
+ * a scrape to block the loop. Its runs counter then has 1,000 series (OpenTelemetry's default
+ * limit is 2,000 per instrument).
  */
 export const DEFAULT_MAX_JOB_SERIES = 250;
 
