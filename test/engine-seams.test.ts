@@ -65,11 +65,11 @@ describe('what users hold is the public interface only', () => {
 
 describe('integrations read the cheap stats path', () => {
   /** The scheduler with its snapshot methods counted. */
-  function counted(scheduler: Scheduler): { scheduler: Scheduler; calls: { inspect: number; stats: number } } {
-    const calls = { inspect: 0, stats: 0 };
+  function counted(scheduler: Scheduler): { scheduler: Scheduler; calls: { inspect: number; stats: number; summary: number } } {
+    const calls = { inspect: 0, stats: 0, summary: 0 };
     const proxy = new Proxy(scheduler, {
       get(target, key) {
-        if (key === 'inspect' || key === 'stats') calls[key] += 1;
+        if (key === 'inspect' || key === 'stats' || key === 'summary') calls[key] += 1;
         const value: unknown = Reflect.get(target, key, target);
         return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
       },
@@ -77,21 +77,20 @@ describe('integrations read the cheap stats path', () => {
     return { scheduler: proxy, calls };
   }
 
-  it('a Prometheus scrape takes stats() once and builds no snapshot', async () => {
+  it('a Prometheus scrape takes summary() once: no stats() over every job, no snapshot', async () => {
     const { clock, scheduler } = setup();
     for (let i = 0; i < 50; i += 1) scheduler.add({ name: `job-${i}`, fixedRate: '1s', run: () => {} });
     await clock.advance(3_000);
     const registry = new Registry();
     const watched = counted(scheduler);
     registerMetrics(watched.scheduler, { registry });
-    watched.calls.inspect = 0;
-    watched.calls.stats = 0;
+    Object.assign(watched.calls, { inspect: 0, stats: 0, summary: 0 });
     const text = await registry.metrics();
     expect(text).toContain('tickguard_runs_in_flight{job="job-49"} 0');
     expect(text).toContain('tickguard_jobs{state="active"} 50');
-    expect(watched.calls).toEqual({ inspect: 0, stats: 1 });
+    expect(watched.calls).toEqual({ inspect: 0, stats: 0, summary: 1 });
     await registry.metrics();
-    expect(watched.calls).toEqual({ inspect: 0, stats: 2 });
+    expect(watched.calls).toEqual({ inspect: 0, stats: 0, summary: 2 });
     await stopAndAdvance(clock, scheduler);
   });
 });
