@@ -38,7 +38,7 @@ interface TickEventBase extends JobEventBase {
   readonly tick: number;
   /** The tick's stable identity: `${job}@${scheduledAt ISO}` (manual ticks add `#manual-N`). */
   readonly tickId: string;
-  /** The tick's nominal due time (wall clock). */
+  /** The tick's nominal due time (wall clock): one `Date` shared by all of the tick's events; copy it before changing it. */
   readonly scheduledAt: Date;
   /** Whether the tick came from `job.trigger()`. */
   readonly manual: boolean;

@@ -19,7 +19,7 @@ import {
   type Scheduler,
   type TickEvent,
 } from '../src/index.js';
-import { T0 } from './helpers.js';
+import { setup, T0 } from './helpers.js';
 import { claimEventProblem, jobStateEventProblem, leaseEventProblem, runEndEventProblem, tickEventProblem } from './support/event-shapes.js';
 
 /** Records every tick, run:end, claim and lease event of `scheduler`, and what is wrong with each. */
@@ -169,5 +169,29 @@ describe('emitted events are members of their unions', () => {
       'active:added', 'active:resumed', 'active:updated', 'done:max-runs', 'done:schedule-ended',
       'paused:failures', 'paused:manual', 'removed:removed', 'removed:stopped',
     ]);
+  });
+});
+
+describe('what events of one tick share', () => {
+  it('one scheduledAt Date for a tick\'s events, a fresh one for each ctx.scheduledAt read; tick ids stay per instant', async () => {
+    const { clock, scheduler } = setup();
+    const seen: { event: string; job: string; tickId: string; scheduledAt: Date }[] = [];
+    for (const name of ['tick', 'run:start', 'run:end'] as const) {
+      scheduler.on(name, (e) => seen.push({ event: name, job: e.job, tickId: e.tickId, scheduledAt: e.scheduledAt }));
+    }
+    const fromTask: Date[] = [];
+    scheduler.add({ name: 'a', fixedRate: '1s', run: (ctx) => { fromTask.push(ctx.scheduledAt, ctx.scheduledAt); } });
+    scheduler.add({ name: 'b', fixedRate: '1500ms', run: () => {} });
+    await clock.advance(3_000);
+    for (const tickId of new Set(seen.map((s) => s.tickId))) {
+      const ofTick = seen.filter((s) => s.tickId === tickId);
+      expect(ofTick.map((s) => s.event)).toEqual(['tick', 'run:start', 'run:end']);
+      expect(new Set(ofTick.map((s) => s.scheduledAt)).size).toBe(1);
+      expect(tickId).toBe(`${ofTick[0]!.job}@${ofTick[0]!.scheduledAt.toISOString()}`);
+    }
+    expect(new Set(seen.map((s) => s.tickId)).size).toBe(5); // a: 1 s, 2 s, 3 s; b: 1.5 s, 3 s
+    expect(fromTask[0]).not.toBe(fromTask[1]);
+    expect(fromTask[0]!.getTime()).toBe(fromTask[1]!.getTime());
+    await scheduler.stop();
   });
 });
