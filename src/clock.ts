@@ -70,3 +70,19 @@ export const systemClock: Clock = {
   clearTimer: (handle) => clearSystemTimer(handle as ReturnType<typeof setTimeout>),
   random: () => Math.random(),
 };
+
+/**
+ * Calls `callback` as soon as the event loop has served what is waiting (I/O, other callbacks):
+ * Node's `setImmediate` on the system clock, a zero-delay timer on any other clock or while fake
+ * timers are installed (a zero-delay Node timer waits a whole millisecond). Returns its cancel.
+ */
+export function callSoon(clock: Clock, callback: () => void, unref: boolean): () => void {
+  if (clock === systemClock && installedFakeClock() === undefined) {
+    const immediate = setImmediate(callback);
+    if (unref) immediate.unref();
+    return () => clearImmediate(immediate);
+  }
+  const handle = clock.setTimer(callback, 0);
+  if (unref) handle.unref?.();
+  return () => clock.clearTimer(handle);
+}

@@ -16,7 +16,11 @@
  * `time-line.ts`, with the offset between the lines read once per pass; the ticker checks the
  * wall clock again when its entry fires.
  *
- * Early wake-ups and slicing. Node's timers cannot wait longer than 2^31−1 ms, so a longer wait
+ * Slices. A pass that has fired for {@link SLICE_MS} with entries still due stops there; the
+ * next pass runs as soon as the event loop has served what waits (`setImmediate`, see
+ * `callSoon()` in clock.ts), and fires the rest.
+ *
+ * Early wake-ups and long waits. Node's timers cannot wait longer than 2^31−1 ms, so a longer wait
  * is armed as a slice of that length; a wake-up that finds nothing due — a slice, or the head
  * was cancelled since — just re-arms. An entry may also find, when it fires, that it is early by
  * its own measure (the wall clock was set back): it schedules itself again for the rest.
@@ -35,9 +39,19 @@
  *  - An error escaping `fire()` is the engine's own bug (tasks, listeners and loggers are
  *    guarded where they are called): it is reported and the pass goes on.
  */
-import { MAX_TIMER_DELAY_MS, type Clock, type TimerHandle } from './clock.js';
+import { callSoon, MAX_TIMER_DELAY_MS, type Clock, type TimerHandle } from './clock.js';
 import { TimerQueue, type QueueEntry } from './timer-queue.js';
 import { TimeLine } from './time-line.js';
+
+/**
+ * How long one pass may hold the event loop. A batch of 100k runs due at one instant takes about
+ * 50 ms; sliced, the process serves its I/O and other callbacks between slices instead of
+ * stalling that long once per tick. The batch's runs start in the same order, with the tick
+ * identity they were due with; the last ones a little later per slice.
+ */
+export const SLICE_MS = 10;
+/** The clock is read after every this many firings to see whether the slice is over. */
+const SLICE_CHECK_EVERY = 64;
 
 /** The one clock timer of a scheduler, over its queue of due entries. */
 export class TickLoop {
@@ -48,7 +62,9 @@ export class TickLoop {
   readonly #unref: boolean;
   readonly #onInternalError: (error: unknown) => void;
   #timer: TimerHandle | undefined;
-  /** The due time the timer is armed for; Infinity when disarmed. */
+  /** Cancels the call that continues a sliced pass, while one is pending. */
+  #cancelContinuation: (() => void) | undefined;
+  /** The due time the timer is armed for; Infinity when disarmed, -Infinity while a pass is to be continued. */
   #armedDue = Infinity;
   #inPass = false;
   #closed = false;
@@ -86,6 +102,7 @@ export class TickLoop {
   }
 
   #arm(): void {
+    if (this.#cancelContinuation !== undefined) return;
     const due = this.#queue.nextDue;
     if (due === Infinity) {
       this.#disarm();
@@ -102,27 +119,46 @@ export class TickLoop {
   #disarm(): void {
     if (this.#timer !== undefined) this.clock.clearTimer(this.#timer);
     this.#timer = undefined;
+    this.#cancelContinuation?.();
+    this.#cancelContinuation = undefined;
     this.#armedDue = Infinity;
+  }
+
+  /** A pass stopped at the end of its slice with entries still due: the next one runs as soon as the event loop has served the rest. */
+  #continueSoon(): void {
+    if (this.#timer !== undefined) this.clock.clearTimer(this.#timer);
+    this.#timer = undefined;
+    this.#armedDue = -Infinity;
+    this.#cancelContinuation = callSoon(this.clock, this.#onTimer, this.#unref);
   }
 
   readonly #onTimer = (): void => {
     this.#timer = undefined;
+    this.#cancelContinuation = undefined;
     this.#armedDue = Infinity;
     this.#inPass = true;
     this.timeLine.beginPass();
+    let sliced = false;
     try {
       const now = this.clock.now();
+      let fired = 0;
       for (let entry = this.#queue.popDue(now); entry !== undefined; entry = this.#queue.popDue(now)) {
         try {
           entry.fire(now);
         } catch (error) {
           this.#onInternalError(error);
         }
+        if (++fired % SLICE_CHECK_EVERY === 0 && this.clock.now() - now >= SLICE_MS && this.#queue.nextDue <= now) {
+          sliced = true;
+          break;
+        }
       }
     } finally {
       this.#inPass = false;
       this.timeLine.endPass();
     }
-    if (!this.#closed) this.#arm();
+    if (this.#closed) return;
+    if (sliced) this.#continueSoon();
+    else this.#arm();
   };
 }
