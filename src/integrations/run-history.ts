@@ -4,8 +4,8 @@
  * dropped with it.
  *
  * Recording is on the path of every run of every job, so it allocates nothing once a ring has
- * grown: a ring is four numbers per run in typed arrays (tick, end, duration, outcome), not an
- * object per run. A ring starts small and doubles up to `capacity`, so that a job that ran
+ * grown: a ring is four numbers per run in one typed array (tick, end, duration, outcome), not
+ * an object per run. A ring starts small and doubles up to `capacity`, so that a job that ran
  * twice does not hold room for sixty runs. Reading builds the objects, for the few jobs asked for.
  */
 import type { RunEndEvent, RunOutcome } from '../events.js';
@@ -31,53 +31,46 @@ const OUTCOMES: readonly RunOutcome[] = ['success', 'error', 'timeout', 'aborted
 const OUTCOME_CODE: Readonly<Record<RunOutcome, number>> = { success: 0, error: 1, timeout: 2, aborted: 3 };
 const FIRST_SIZE = 4;
 
+/** Numbers a run takes in a ring: tick, endedAt (ms), durationMs, outcome code. */
+const STRIDE = 4;
+
 class Ring {
-  /** tick, endedAt (ms), durationMs of each slot, three numbers a slot. */
-  #numbers: Float64Array;
-  #outcomes: Uint8Array;
+  /** One array for every slot, so that recording touches one object besides the ring. */
+  #slots: Float64Array;
   #size = 0;
   #next = 0;
 
   constructor(readonly capacity: number) {
-    const slots = Math.min(FIRST_SIZE, capacity);
-    this.#numbers = new Float64Array(slots * 3);
-    this.#outcomes = new Uint8Array(slots);
+    this.#slots = new Float64Array(Math.min(FIRST_SIZE, capacity) * STRIDE);
   }
 
   push(tick: number, endedAt: number, durationMs: number, outcome: number): void {
-    if (this.#next === this.#outcomes.length && this.#outcomes.length < this.capacity) this.#grow();
-    const at = this.#next;
-    this.#numbers[at * 3] = tick;
-    this.#numbers[at * 3 + 1] = endedAt;
-    this.#numbers[at * 3 + 2] = durationMs;
-    this.#outcomes[at] = outcome;
+    let slots = this.#slots;
+    if (this.#next * STRIDE === slots.length && slots.length < this.capacity * STRIDE) slots = this.#grow();
+    const at = this.#next * STRIDE;
+    slots[at] = tick;
+    slots[at + 1] = endedAt;
+    slots[at + 2] = durationMs;
+    slots[at + 3] = outcome;
     if (this.#size < this.capacity) this.#size += 1;
-    this.#next = at + 1 === this.capacity ? 0 : at + 1;
+    this.#next = this.#next + 1 === this.capacity ? 0 : this.#next + 1;
   }
 
   /** Only while the ring has not wrapped yet: slots are in order from 0. */
-  #grow(): void {
-    const slots = Math.min(this.capacity, this.#outcomes.length * 2);
-    const numbers = new Float64Array(slots * 3);
-    numbers.set(this.#numbers);
-    const outcomes = new Uint8Array(slots);
-    outcomes.set(this.#outcomes);
-    this.#numbers = numbers;
-    this.#outcomes = outcomes;
+  #grow(): Float64Array {
+    const grown = new Float64Array(Math.min(this.capacity, (this.#slots.length / STRIDE) * 2) * STRIDE);
+    grown.set(this.#slots);
+    return (this.#slots = grown);
   }
 
   /** Oldest first. */
   toArray(): RecentRun[] {
+    const slots = this.#slots;
     const runs: RecentRun[] = [];
     const first = this.#size < this.capacity ? 0 : this.#next;
     for (let i = 0; i < this.#size; i++) {
-      const at = (first + i) % this.capacity;
-      runs.push({
-        tick: this.#numbers[at * 3]!,
-        endedAt: new Date(this.#numbers[at * 3 + 1]!),
-        durationMs: this.#numbers[at * 3 + 2]!,
-        outcome: OUTCOMES[this.#outcomes[at]!]!,
-      });
+      const at = ((first + i) % this.capacity) * STRIDE;
+      runs.push({ tick: slots[at]!, endedAt: new Date(slots[at + 1]!), durationMs: slots[at + 2]!, outcome: OUTCOMES[slots[at + 3]!]! });
     }
     return runs;
   }
