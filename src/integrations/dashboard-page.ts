@@ -66,10 +66,26 @@ const params = new URLSearchParams(location.search);
 const refreshMs = Math.min(60000, Math.max(100, Number(params.get('refresh')) || 1000));
 const base = location.pathname.endsWith('/') ? location.pathname : location.pathname + '/';
 const pageSize = Math.min(1000, Math.max(1, Math.floor(Number(params.get('limit'))) || 100));
-// What the table shows: the search, the filter (a query parameter of /jobs) and the page.
-const view = { name: '', filter: '', offset: 0 };
 const $ = (id) => document.getElementById(id);
 const SVG = 'http://www.w3.org/2000/svg';
+// What the table shows: the search, the filter (a query parameter of /jobs) and the page,
+// kept in the page's own URL so that a reload or a shared link shows the same.
+const view = { name: (params.get('name') || '').slice(0, 200), filter: '', offset: Math.max(0, Math.floor(Number(params.get('offset'))) || 0) };
+for (const key of ['attention', 'state']) {
+  const wanted = params.get(key) && key + '=' + params.get(key);
+  if (wanted && [...$('filter').options].some((option) => option.value === wanted)) view.filter = wanted;
+}
+$('search').value = view.name;
+$('filter').value = view.filter;
+function remember() {
+  const own = new URLSearchParams();
+  for (const key of ['refresh', 'limit']) if (params.has(key)) own.set(key, params.get(key));
+  if (view.name) own.set('name', view.name);
+  if (view.filter) own.set(view.filter.split('=')[0], view.filter.split('=')[1]);
+  if (view.offset) own.set('offset', String(view.offset));
+  const search = own.toString();
+  history.replaceState(null, '', location.pathname + (search ? '?' + search : ''));
+}
 
 function el(tag, className, text) {
   const node = document.createElement(tag);
@@ -232,6 +248,7 @@ let polling = false;
 let again = false;
 /** Refreshes now, or right after the refresh in progress (which asked for an older view). */
 function refresh() {
+  remember();
   clearTimeout(timer);
   if (polling) again = true;
   else poll();
@@ -249,6 +266,7 @@ async function poll() {
       // Past the end (jobs went away): go to the last page.
       if (page.jobs.length === 0 && page.offset > 0 && page.matched > 0) {
         view.offset = Math.floor((page.matched - 1) / pageSize) * pageSize;
+        remember();
         again = true;
       } else render(page, history.status === 'fulfilled' ? history.value : { jobs: [] });
     }

@@ -220,6 +220,14 @@ describe.skipIf(executablePath === undefined)('dashboard in headless Chromium', 
     await page.selectOption('#filter', 'state=paused');
     await page.locator('#range', { hasText: '1–22 of 22' }).waitFor();
     expect((await rowNames()).slice(0, 3)).toEqual(['job-0', 'job-1000', 'job-2000']);
+    // The view is in the page's URL: a reload shows the same.
+    await page.fill('#search', '000');
+    await page.locator('#range', { hasText: '1–19 of 19' }).waitFor();
+    expect(new URL(page.url()).search).toBe('?refresh=150&name=000&state=paused');
+    await page.reload();
+    await page.locator('#range', { hasText: '1–19 of 19' }).waitFor();
+    expect(await page.locator('#filter').inputValue()).toBe('state=paused');
+    expect(await page.locator('#search').inputValue()).toBe('000');
 
     // Every answer was a page, not the scheduler: a full snapshot of 20k jobs is megabytes.
     expect(largest).toBeGreaterThan(0);
