@@ -13,7 +13,9 @@
  * - a run is stuck from its `run:stuck` until its attempt settles (`run:retry` or `run:end`);
  * - a job is paused by failures from its `job:state` (`to: 'paused'`, `reason: 'failures'`) until
  *   its next state change.
- * A removed job leaves every set; events of its runs still in flight are ignored.
+ * A removed job leaves every set; events of its runs still in flight are ignored — unless a job
+ * of the same name was added meanwhile: events name jobs, not job instances, so the old runs'
+ * events then count for the new job until they end.
  *
  * The index also keeps the listed jobs in the order they were added, numbered, as the scheduler
  * lists them: a page from the start is read off it without copying the scheduler's list, and a
@@ -26,6 +28,7 @@ import type { Job } from '../job.js';
 /** What the index keeps a job for. */
 export type Attention = 'stuck' | 'failing' | 'paused-by-failures';
 
+/** The jobs that need attention, and every listed job's place in the order of `add()`. */
 export class AttentionIndex {
   readonly #scheduler: Scheduler;
   /** Each listed job's place in the order of `add()`. */
@@ -36,7 +39,7 @@ export class AttentionIndex {
   readonly #failing = new Set<string>();
   readonly #pausedByFailures = new Set<string>();
 
-  /** Reads the jobs already there: `stats()` once (about 18 ms at 100k jobs), nothing when there are none. */
+  /** Reads the jobs already there: one `stats()` pass (tens of ms at 100k jobs), nothing when there are none. */
   constructor(scheduler: Scheduler) {
     this.#scheduler = scheduler;
     if (scheduler.summary().jobs.total === 0) return;
@@ -52,7 +55,7 @@ export class AttentionIndex {
     }
   }
 
-  /** The listeners to add to the scheduler, by event. */
+  /** Listener of `job:state`. */
   jobState(event: JobStateEvent): void {
     const name = event.job;
     if (event.from === null) {
