@@ -35,10 +35,18 @@ const TICK_INDEX: Readonly<Record<TickResult, number>> = { started: 0, skipped: 
 export class HistogramCounts {
   /** Observations per bucket, not cumulative: `[i]` counts values in (bounds[i-1], bounds[i]]. */
   readonly buckets: Float64Array;
+  /** Sum of the values observed. */
   sum = 0;
+  /** Values observed: the `+Inf` bucket and `_count`. */
   count = 0;
+  /**
+   * The labels of each bucket's line (`le` and the job's), `+Inf` last: made at the first scrape
+   * and kept, so that prom-client's registry formats each line's labels once (see prom-collected.ts).
+   */
+  bucketLabels: readonly Labels[] | undefined;
   readonly #bounds: readonly number[];
 
+  /** `bounds`: the buckets' upper bounds, strictly increasing, without `+Inf`. */
   constructor(bounds: readonly number[]) {
     this.#bounds = bounds;
     this.buckets = new Float64Array(bounds.length);
@@ -56,18 +64,29 @@ export class HistogramCounts {
       }
     }
   }
+
+  /** Back to no observations (`registry.resetMetrics()`). */
+  reset(): void {
+    this.buckets.fill(0);
+    this.sum = 0;
+    this.count = 0;
+  }
 }
 
 /** One counter series whose labels are known only when it first counts (a reason, a cause). */
 export interface SparseSeries {
+  /** All the series' labels, `job` included; the same object for the series' life. */
   readonly labels: Labels;
+  /** Its count so far. */
   value: number;
 }
 
 /** Series by a key of their extra labels, each made on its first count (as prom-client makes them on `inc()`). */
 export class SparseCounter {
+  /** The series by key (the values of their extra labels, joined), in the order first counted. */
   readonly series = new Map<string, SparseSeries>();
 
+  /** Adds `amount` to the series of `key`, made with `labels()` if it has not counted yet. */
   add(key: string, labels: () => Labels, amount: number): void {
     const found = this.series.get(key);
     if (found !== undefined) found.value += amount;
@@ -83,26 +102,36 @@ export class JobRecord {
   readonly labels: Labels;
   /** Runs ended, by {@link OUTCOMES} order. */
   readonly runs = new Float64Array(OUTCOMES.length);
+  /** `{ job, outcome }` of each of {@link runs}. */
   readonly runLabels: readonly Labels[];
   /** Ticks, by {@link TICK_RESULTS} order. */
   readonly ticks = new Float64Array(TICK_RESULTS.length);
+  /** `{ job, result }` of each of {@link ticks}. */
   readonly tickLabels: readonly Labels[];
+  /** `run_duration_seconds`. */
   readonly duration: HistogramCounts;
+  /** `schedule_lateness_seconds`. */
   readonly lateness: HistogramCounts;
   /** Made on the job's first claim: jobs that never claim show no claim histogram. */
   claimDuration: HistogramCounts | undefined;
+  /** `ticks_not_run_total`, by result and reason. */
   readonly notRun = new SparseCounter();
+  /** `runs_aborted_total`, by cause. */
   readonly aborted = new SparseCounter();
+  /** `claims_total`, by result. */
   readonly claims = new SparseCounter();
+  /** `lease_renewals_total`, by result. */
   readonly renewals = new SparseCounter();
   /** Its series shows once it counted (as with `inc()`). */
   leasesLost = 0;
   /**
-   * The job's handle, for its gauges; `undefined` for the overflow record, and once the job is
-   * removed and its runs have settled (nothing left to report, and nothing kept alive).
+   * The handles for the job's gauges: the job of this name, and any removed one of the same name
+   * whose runs have not settled yet (a job can be added again while the removed one's runs finish).
+   * A removed handle is let go once its runs have settled; always empty for the overflow record.
    */
-  handle: Job | undefined;
+  readonly handles: Job[] = [];
 
+  /** A record with nothing counted, its fixed series at zero. */
   constructor(job: string, durationBuckets: readonly number[], latenessBuckets: readonly number[]) {
     this.job = job;
     this.labels = { job };
@@ -112,10 +141,12 @@ export class JobRecord {
     this.lateness = new HistogramCounts(latenessBuckets);
   }
 
+  /** One run ended with `outcome`. */
   countRun(outcome: RunOutcome): void {
     this.runs[OUTCOME_INDEX[outcome]]! += 1;
   }
 
+  /** `count` ticks became `result`. */
   countTicks(result: TickResult, count: number): void {
     this.ticks[TICK_INDEX[result]]! += count;
   }
@@ -123,8 +154,11 @@ export class JobRecord {
 
 /** Options of a {@link RecordTable}. */
 export interface RecordTableOptions {
+  /** How many jobs get a record of their own; `Infinity` for all. */
   readonly maxJobSeries: number;
+  /** Bounds of every record's `duration`. */
   readonly durationBuckets: readonly number[];
+  /** Bounds of every record's `lateness`. */
   readonly latenessBuckets: readonly number[];
   /** Called once, when the first job past the cap is seen. */
   readonly onOverflow: () => void;
@@ -136,6 +170,7 @@ export class RecordTable {
   readonly #options: RecordTableOptions;
   #overflow: JobRecord | undefined;
 
+  /** An empty table: no job seen yet. */
   constructor(options: RecordTableOptions) {
     this.#options = options;
   }

@@ -25,7 +25,7 @@ import { InvalidOptionError } from '../errors.js';
 import { describeValue } from '../describe-value.js';
 import { bucketList, optionsObject, requireMethods, requireScheduler } from './validate.js';
 import { HistogramCounts, OVERFLOW_JOB, RecordTable, type JobRecord, type Labels, type SparseCounter } from './metric-records.js';
-import { CollectedMetric, type CollectedType, type CollectedValue } from './prom-collected.js';
+import { CollectedMetric, type CollectedMetricSpec, type CollectedValue } from './prom-collected.js';
 
 export { OVERFLOW_JOB } from './metric-records.js';
 
@@ -116,6 +116,12 @@ const PREFIX = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
  * have settled. `runs_in_flight` and `runs_stuck` of `@overflow` are the scheduler's totals minus
  * the jobs listed.
  *
+ * The rest of prom-client's registry API works as with its own metrics: `getMetricsAsJSON()`,
+ * `getSingleMetricAsString()`, default labels, OpenMetrics, `Registry.merge()`, and
+ * `AggregatorRegistry` (summed over the workers, but `coordinator_up`, the lowest, and the clock
+ * skew, the average). `registry.resetMetrics()` zeroes the counters and histograms; gauges are read
+ * live. `registry.clear()` takes the metrics away but leaves the listeners: call `unregister()`.
+ *
  * Cost: nothing of prom-client runs on a run's path (the listeners add to plain numbers, though
  * the scheduler builds the events they hear); a scrape lists at most `maxJobSeries` + 1 jobs
  * whatever the job count, reads the totals from `scheduler.summary()`, O(1), and asks each listed
@@ -182,39 +188,88 @@ export function registerMetrics(scheduler: Scheduler, options?: MetricsOptions):
     },
   });
   const gauges = gaugeReader(scheduler, table);
-  const preRender = (type: CollectedType): boolean => writesLinesAsGiven(registry, type);
-  const collected = (metric: string, help: string, type: CollectedType, labelNames: readonly string[], read: () => readonly CollectedValue[]): CollectedMetric =>
-    new CollectedMetric(metric, help, type, labelNames, read, preRender);
+  const each = (reset: (record: JobRecord) => void) => (): void => {
+    for (const record of table.all()) reset(record);
+  };
+  const metric = (spec: CollectedMetricSpec): CollectedMetric => new CollectedMetric(spec);
 
-  // In the order the registry has always listed them.
+  // In the order the registry has always listed them. `reset` is what `registry.resetMetrics()`
+  // does: counters and histograms back to zero, as prom-client's own; gauges are read live.
   const metrics = [
-    collected(name.runs, 'Runs that ended, by outcome (a run is one tick, retries included).', 'counter', ['job', 'outcome'], () => fixedSeries(table, (r) => r.runs, (r) => r.runLabels)),
-    collected(name.ticks, 'Ticks by what became of them; a buffered tick is counted again when started or dropped.', 'counter', ['job', 'result'], () => fixedSeries(table, (r) => r.ticks, (r) => r.tickLabels)),
-    collected(name.duration, 'Duration of runs, from the first attempt\'s start to the end, retries and backoff included.', 'histogram', ['job'], histogramSeries(name.duration, durationBuckets, table, (r) => r.duration)),
-    collected(name.notRun, 'Ticks that did not run, by result and reason (busy, paused, claimed elsewhere, claim failed…).', 'counter', ['job', 'result', 'reason'], () => sparseSeries(table, (r) => r.notRun)),
-    collected(name.aborted, 'Runs whose signal was aborted, by cause (timeout, stop, lease-lost…).', 'counter', ['job', 'cause'], () => sparseSeries(table, (r) => r.aborted)),
-    collected(name.claims, 'Claims answered by the coordinator (or not, in time), by result.', 'counter', ['job', 'result'], () => sparseSeries(table, (r) => r.claims)),
-    collected(name.claimDuration, 'From sending a claim to its verdict.', 'histogram', ['job'], histogramSeries(name.claimDuration, latenessBuckets, table, (r) => r.claimDuration)),
-    collected(name.renewals, 'Lease renewals, by result (a failed one is retried until the lease would expire).', 'counter', ['job', 'result'], () => sparseSeries(table, (r) => r.renewals)),
-    collected(name.leasesLost, 'Leases lost (the runs holding them were aborted).', 'counter', ['job'], () => {
-      const values: CollectedValue[] = [];
-      for (const record of table.all()) if (record.leasesLost > 0) values.push({ labels: record.labels, value: record.leasesLost });
-      return values;
+    metric({
+      name: name.runs, help: 'Runs that ended, by outcome (a run is one tick, retries included).', type: 'counter', labelNames: ['job', 'outcome'],
+      read: () => fixedSeries(table, (r) => r.runs, (r) => r.runLabels), reset: each((r) => r.runs.fill(0)),
     }),
-    collected(name.coordinatorUp, 'Whether the coordinator reached its store at the last command (1) or not (0).', 'gauge', [], () => {
-      const status = gauges().summary.coordinator;
-      return status === null ? [] : [{ labels: NO_LABELS, value: status.reachable ? 1 : 0 }];
+    metric({
+      name: name.ticks, help: 'Ticks by what became of them; a buffered tick is counted again when started or dropped.', type: 'counter', labelNames: ['job', 'result'],
+      read: () => fixedSeries(table, (r) => r.ticks, (r) => r.tickLabels), reset: each((r) => r.ticks.fill(0)),
     }),
-    collected(name.skew, "The coordinator's store clock minus this process's wall clock, as last measured.", 'gauge', [], () => {
-      const status = gauges().summary.coordinator;
-      return status === null || status.skewMs === null ? [] : [{ labels: NO_LABELS, value: status.skewMs / 1000 }];
+    metric({
+      name: name.duration, help: 'Duration of runs, from the first attempt\'s start to the end, retries and backoff included.', type: 'histogram', labelNames: ['job'],
+      read: histogramSeries(name.duration, durationBuckets, table, (r) => r.duration), reset: each((r) => r.duration.reset()),
     }),
-    collected(name.lateness, 'Start of a scheduled run minus its due time.', 'histogram', ['job'], histogramSeries(name.lateness, latenessBuckets, table, (r) => r.lateness)),
-    collected(name.inFlight, 'Runs in flight.', 'gauge', ['job'], () => gauges().jobs.map((job) => ({ labels: job.labels, value: job.inFlight }))),
-    collected(name.stuck, 'Runs in flight past their stuckAfter.', 'gauge', ['job'], () => gauges().jobs.map((job) => ({ labels: job.labels, value: job.stuck }))),
-    collected(name.jobs, 'Jobs by state.', 'gauge', ['state'], () => {
-      const byState = gauges().summary.jobs;
-      return JOB_STATES.map((state) => ({ labels: STATE_LABELS[state], value: byState[state] }));
+    metric({
+      name: name.notRun, help: 'Ticks that did not run, by result and reason (busy, paused, claimed elsewhere, claim failed…).', type: 'counter', labelNames: ['job', 'result', 'reason'],
+      read: () => sparseSeries(table, (r) => r.notRun), reset: each((r) => r.notRun.series.clear()),
+    }),
+    metric({
+      name: name.aborted, help: 'Runs whose signal was aborted, by cause (timeout, stop, lease-lost…).', type: 'counter', labelNames: ['job', 'cause'],
+      read: () => sparseSeries(table, (r) => r.aborted), reset: each((r) => r.aborted.series.clear()),
+    }),
+    metric({
+      name: name.claims, help: 'Claims answered by the coordinator (or not, in time), by result.', type: 'counter', labelNames: ['job', 'result'],
+      read: () => sparseSeries(table, (r) => r.claims), reset: each((r) => r.claims.series.clear()),
+    }),
+    metric({
+      name: name.claimDuration, help: 'From sending a claim to its verdict.', type: 'histogram', labelNames: ['job'],
+      read: histogramSeries(name.claimDuration, latenessBuckets, table, (r) => r.claimDuration), reset: each((r) => (r.claimDuration = undefined)),
+    }),
+    metric({
+      name: name.renewals, help: 'Lease renewals, by result (a failed one is retried until the lease would expire).', type: 'counter', labelNames: ['job', 'result'],
+      read: () => sparseSeries(table, (r) => r.renewals), reset: each((r) => r.renewals.series.clear()),
+    }),
+    metric({
+      name: name.leasesLost, help: 'Leases lost (the runs holding them were aborted).', type: 'counter', labelNames: ['job'],
+      read: () => {
+        const values: CollectedValue[] = [];
+        for (const record of table.all()) if (record.leasesLost > 0) values.push({ labels: NO_LABELS, sharedLabels: record.labels, value: record.leasesLost });
+        return values;
+      },
+      reset: each((r) => (r.leasesLost = 0)),
+    }),
+    // In a cluster (prom-client's AggregatorRegistry), the store is up only if every worker reaches it.
+    metric({
+      name: name.coordinatorUp, help: 'Whether the coordinator reached its store at the last command (1) or not (0).', type: 'gauge', labelNames: [], aggregator: 'min',
+      read: () => {
+        const status = gauges().summary.coordinator;
+        return status === null ? [] : [{ labels: NO_LABELS, value: status.reachable ? 1 : 0 }];
+      },
+    }),
+    metric({
+      name: name.skew, help: "The coordinator's store clock minus this process's wall clock, as last measured.", type: 'gauge', labelNames: [], aggregator: 'average',
+      read: () => {
+        const status = gauges().summary.coordinator;
+        return status === null || status.skewMs === null ? [] : [{ labels: NO_LABELS, value: status.skewMs / 1000 }];
+      },
+    }),
+    metric({
+      name: name.lateness, help: 'Start of a scheduled run minus its due time.', type: 'histogram', labelNames: ['job'],
+      read: histogramSeries(name.lateness, latenessBuckets, table, (r) => r.lateness), reset: each((r) => r.lateness.reset()),
+    }),
+    metric({
+      name: name.inFlight, help: 'Runs in flight.', type: 'gauge', labelNames: ['job'],
+      read: () => gauges().jobs.map((job) => ({ labels: NO_LABELS, sharedLabels: job.labels, value: job.inFlight })),
+    }),
+    metric({
+      name: name.stuck, help: 'Runs in flight past their stuckAfter.', type: 'gauge', labelNames: ['job'],
+      read: () => gauges().jobs.map((job) => ({ labels: NO_LABELS, sharedLabels: job.labels, value: job.stuck })),
+    }),
+    metric({
+      name: name.jobs, help: 'Jobs by state.', type: 'gauge', labelNames: ['state'],
+      read: () => {
+        const byState = gauges().summary.jobs;
+        return JOB_STATES.map((state) => ({ labels: NO_LABELS, sharedLabels: STATE_LABELS[state], value: byState[state] }));
+      },
     }),
   ];
 
@@ -222,7 +277,8 @@ export function registerMetrics(scheduler: Scheduler, options?: MetricsOptions):
   // at once, so that rate() and alerts see them from the start.
   const adopt = (job: string): void => {
     const record = table.recordOf(job);
-    if (record !== table.overflow) record.handle = scheduler.get(job);
+    const handle = scheduler.get(job);
+    if (record !== table.overflow && handle !== undefined) record.handles.push(handle);
   };
   for (const job of scheduler.jobs()) adopt(job.name);
 
@@ -283,16 +339,6 @@ export function registerMetrics(scheduler: Scheduler, options?: MetricsOptions):
 
 const NO_LABELS: Labels = {};
 
-/**
- * Whether the registry writes a line as its metric name and value, adding nothing: no default
- * labels (read from prom-client's own field; when it is not there, we cannot tell, and say no),
- * and no `_total` appended, which an OpenMetrics registry does to counters.
- */
-function writesLinesAsGiven(registry: MetricsRegistry, type: CollectedType): boolean {
-  const defaults = (registry as unknown as { readonly _defaultLabels?: unknown })._defaultLabels;
-  if (typeof defaults !== 'object' || defaults === null || Object.keys(defaults).length > 0) return false;
-  return type !== 'counter' || registry.contentType.startsWith('text/plain');
-}
 const STATE_LABELS: Readonly<Record<JobState, Labels>> = { active: { state: 'active' }, paused: { state: 'paused' }, done: { state: 'done' }, removed: { state: 'removed' } };
 
 /** A counter with one series per record and value: `runs_total` by outcome, `ticks_total` by result. */
@@ -301,7 +347,7 @@ function fixedSeries(table: RecordTable, counts: (record: JobRecord) => Float64A
   for (const record of table.all()) {
     const own = counts(record);
     const ownLabels = labels(record);
-    for (let index = 0; index < own.length; index++) values.push({ labels: ownLabels[index]!, value: own[index]! });
+    for (let index = 0; index < own.length; index++) values.push({ labels: NO_LABELS, sharedLabels: ownLabels[index]!, value: own[index]! });
   }
   return values;
 }
@@ -309,7 +355,9 @@ function fixedSeries(table: RecordTable, counts: (record: JobRecord) => Float64A
 /** A counter whose series appear on their first count. */
 function sparseSeries(table: RecordTable, counter: (record: JobRecord) => SparseCounter): CollectedValue[] {
   const values: CollectedValue[] = [];
-  for (const record of table.all()) for (const series of counter(record).series.values()) values.push(series);
+  for (const record of table.all()) {
+    for (const series of counter(record).series.values()) values.push({ labels: NO_LABELS, sharedLabels: series.labels, value: series.value });
+  }
   return values;
 }
 
@@ -318,23 +366,23 @@ function histogramSeries(metric: string, bounds: readonly number[], table: Recor
   const bucketName = `${metric}_bucket`;
   const sumName = `${metric}_sum`;
   const countName = `${metric}_count`;
-  const boundLabels: Labels[] = bounds.map((bound) => ({ le: bound }));
-  const infLabels: Labels = { le: '+Inf' };
   return () => {
     const values: CollectedValue[] = [];
     for (const record of table.all()) {
       const own = counts(record);
       if (own === undefined) continue;
-      const sharedLabels = record.labels;
+      const { labels } = record;
+      // `le` first, as prom-client's own histograms write it; made at the first scrape, then kept.
+      const bucketLabels = (own.bucketLabels ??= [...bounds.map((le) => ({ le, ...labels })), { le: '+Inf', ...labels }]);
       let cumulative = 0;
-      for (let index = 0; index < boundLabels.length; index++) {
+      for (let index = 0; index < bounds.length; index++) {
         cumulative += own.buckets[index]!;
-        values.push({ labels: boundLabels[index]!, sharedLabels, value: cumulative, metricName: bucketName });
+        values.push({ labels: NO_LABELS, sharedLabels: bucketLabels[index]!, value: cumulative, metricName: bucketName });
       }
       values.push(
-        { labels: infLabels, sharedLabels, value: own.count, metricName: bucketName },
-        { labels: NO_LABELS, sharedLabels, value: own.sum, metricName: sumName },
-        { labels: NO_LABELS, sharedLabels, value: own.count, metricName: countName },
+        { labels: NO_LABELS, sharedLabels: bucketLabels[bounds.length]!, value: own.count, metricName: bucketName },
+        { labels: NO_LABELS, sharedLabels: labels, value: own.sum, metricName: sumName },
+        { labels: NO_LABELS, sharedLabels: labels, value: own.count, metricName: countName },
       );
     }
     return values;
@@ -360,15 +408,23 @@ function gaugeReader(scheduler: Scheduler, table: RecordTable): () => GaugeReadi
     let listedInFlight = 0;
     let listedStuck = 0;
     for (const record of table.own()) {
-      const handle = record.handle;
-      if (handle === undefined) continue;
-      // With no run in flight anywhere, no job need be asked.
-      const { inFlight, stuck } = summary.inFlight === 0 ? IDLE : handle.inspect();
-      if (handle.state === 'removed' && inFlight === 0) {
-        // Removed and settled: its gauges go (its counters stay), and the handle is let go.
-        record.handle = undefined;
-        continue;
+      const handles = record.handles;
+      let inFlight = 0;
+      let stuck = 0;
+      for (let index = handles.length - 1; index >= 0; index--) {
+        const handle = handles[index]!;
+        // With no run in flight anywhere, no job need be asked.
+        const figures = summary.inFlight === 0 ? IDLE : handle.inspect();
+        if (handle.state === 'removed' && figures.inFlight === 0) {
+          // Removed and settled: nothing left to report, and the handle is let go.
+          handles.splice(index, 1);
+          continue;
+        }
+        inFlight += figures.inFlight;
+        stuck += figures.stuck;
       }
+      // No handle left (removed, settled, not added again): its gauges go, its counters stay.
+      if (handles.length === 0) continue;
       jobs.push({ labels: record.labels, inFlight, stuck });
       listedInFlight += inFlight;
       listedStuck += stuck;

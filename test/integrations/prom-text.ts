@@ -21,7 +21,8 @@ export function parseSamples(text: string): Sample[] {
     if (match === null) throw new Error(`Not a sample line: ${JSON.stringify(line)}`);
     const labels: Record<string, string> = {};
     for (const [, key, raw] of (match[2] ?? '').matchAll(LABEL)) {
-      labels[key!] = raw!.replace(/\\n/g, '\n').replace(/\\"/g, '"').replace(/\\\\/g, '\\');
+      // One pass, left to right: `\\n` is a backslash and an n, not a newline.
+      labels[key!] = raw!.replace(/\\(.)/g, (_, escaped: string) => (escaped === 'n' ? '\n' : escaped));
     }
     samples.push({ name: match[1]!, labels, value: Number(match[3]) });
   }

@@ -209,6 +209,30 @@ describe('registerMetrics: gauges from summary() and the listed jobs', () => {
     expect(samples.some((s) => s.name === 'tickguard_runs_in_flight' && s.labels.job === 'leaving')).toBe(false);
     expect(valueOf(samples, 'tickguard_runs_total', { job: 'leaving', outcome: 'aborted' })).toBe(1);
   });
+
+  it('lists a removed job\'s settling runs under its name when a job of that name is added again', async () => {
+    const { clock, scheduler, registry } = setup({ maxJobSeries: 1 });
+    // Ignores its signal: its run outlives the removal.
+    const stubborn = { fixedRate: '1m', run: async () => clock.sleep(5_000) } as const;
+    const first = scheduler.add({ name: 'renewed', ...stubborn });
+    scheduler.add({ name: 'other', fixedRate: '1h', run: () => {} }); // past the cap: @overflow exists
+    await clock.advance(60_000);
+    void first.remove({ timeout: '1m' });
+    scheduler.add({ name: 'renewed', ...stubborn });
+
+    let samples = await scrape(registry);
+    expect(scheduler.summary().inFlight).toBe(1);
+    expect(valueOf(samples, 'tickguard_runs_in_flight', { job: 'renewed' })).toBe(1);
+    expect(valueOf(samples, 'tickguard_runs_in_flight', { job: OVERFLOW_JOB })).toBe(0);
+
+    // The old run settles; the new job's first run starts a minute after it was added.
+    await clock.advance(60_000);
+    samples = await scrape(registry);
+    expect(scheduler.summary().inFlight).toBe(1);
+    expect(valueOf(samples, 'tickguard_runs_in_flight', { job: 'renewed' })).toBe(1);
+    expect(valueOf(samples, 'tickguard_runs_in_flight', { job: OVERFLOW_JOB })).toBe(0);
+    expect(valueOf(samples, 'tickguard_runs_total', { job: 'renewed', outcome: 'aborted' })).toBe(1);
+  });
 });
 
 describe('registerMetrics: counters never go back', () => {
