@@ -50,6 +50,21 @@ describe('registerMetrics: label values', () => {
   });
 });
 
+describe('registerMetrics: default labels', () => {
+  it('gives way to a default label of the same name as ours, in the text and in JSON', async () => {
+    const registry = new Registry();
+    registry.setDefaultLabels({ job: 'api', region: 'eu' });
+    await ran({ registry }, 2, ['mine']);
+    const samples = await scrape(registry);
+    expect(valueOf(samples, 'tickguard_runs_total', { job: 'mine', outcome: 'success', region: 'eu' })).toBe(2);
+    expect(valueOf(samples, 'tickguard_run_duration_seconds_bucket', { job: 'mine', le: '+Inf', region: 'eu' })).toBe(2);
+    expect(valueOf(samples, 'tickguard_jobs', { job: 'api', state: 'active', region: 'eu' })).toBe(1);
+    const json = await registry.getMetricsAsJSON();
+    const runs = json.find((metric) => metric.name === 'tickguard_runs_total')!.values;
+    expect(runs.map((value) => value.labels.job)).toEqual(['mine', 'mine', 'mine', 'mine']);
+  });
+});
+
 describe('registerMetrics: merged registries', () => {
   it('writes valid lines in a merged registry that has default labels of its own', async () => {
     const registry = new Registry();
