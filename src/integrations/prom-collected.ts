@@ -13,8 +13,12 @@
  * does everything else itself, whichever registry collects us (merged ones included): escaping,
  * default labels (which it adds to `labels`, and which a label of ours of the same name overrides,
  * as with its own metrics), and the `_total` an OpenMetrics registry appends to counters.
- * A histogram's bucket lines keep `le` in `labels`, as prom-client's own histograms do, so that
- * no label object is made per bucket and job.
+ * A histogram's bucket lines too: each record keeps one label object per bucket (`le` first, as
+ * prom-client's own histograms write it), made at the first scrape: with `le` left in `labels`,
+ * formatted at every scrape, a scrape of 250 jobs was slower still (most of its lines are
+ * buckets). Against lines pre-rendered into `metricName`, which went wrong as soon as a registry
+ * added to a line (a merged one with default labels, or set to OpenMetrics), a scrape costs
+ * 25-40 % more, side by side on a shared machine.
  */
 import type { Metric } from 'prom-client';
 import type { Labels } from './metric-records.js';
