@@ -13,9 +13,13 @@
  * - a run is stuck from its `run:stuck` until its attempt settles (`run:retry` or `run:end`);
  * - a job is paused by failures from its `job:state` (`to: 'paused'`, `reason: 'failures'`) until
  *   its next state change.
- * A removed job leaves every set; events of its runs still in flight are ignored — unless a job
- * of the same name was added meanwhile: events name jobs, not job instances, so the old runs'
- * events then count for the new job until they end.
+ * A removed job leaves every set; events of its runs still in flight are ignored. Events name
+ * jobs, not job instances, so once a job of the same name is added those runs' events read as
+ * the new job's: a `run:stuck` is therefore checked against the job's own snapshot (it is rare:
+ * one snapshot per stuck run), and their `run:end` is `aborted` (a removed job's runs are
+ * aborted), which leaves `failing` alone. Their tick ids may equal the new job's (both derive
+ * from the name and the due time), so a `run:end` of an old run can unstick a new run of the
+ * same tick id: the one case left, for a name re-added within a run's duration.
  *
  * The index also keeps the listed jobs in the order they were added, numbered, as the scheduler
  * lists them: a page from the start is read off it without copying the scheduler's list, and a
@@ -48,10 +52,7 @@ export class AttentionIndex {
       this.#order.set(stats.name, this.#nextOrder++);
       if (stats.consecutiveFailures > 0) this.#failing.add(stats.name);
       if (stats.state === 'paused' && stats.pauseReason === 'failures') this.#pausedByFailures.add(stats.name);
-      if (stats.stuck > 0) {
-        const runs = scheduler.get(stats.name)?.inspect().runs ?? [];
-        this.#stuck.set(stats.name, new Set(runs.filter((run) => run.stuck).map((run) => run.tickId)));
-      }
+      if (stats.stuck > 0) this.#readStuck(stats.name);
     }
   }
 
@@ -76,17 +77,25 @@ export class AttentionIndex {
     if (event.reason === 'resumed') this.#failing.delete(name);
   }
 
+  /** Listener of `run:stuck`: the job's snapshot, not the event, says which of its runs are stuck. */
   runStuck(event: RunStuckEvent): void {
-    if (!this.#listed(event.job)) return;
-    let runs = this.#stuck.get(event.job);
-    if (runs === undefined) this.#stuck.set(event.job, (runs = new Set()));
-    runs.add(event.tickId);
+    if (this.#listed(event.job)) this.#readStuck(event.job);
   }
 
+  /** Sets the job's stuck runs to those its snapshot shows (none: it leaves the set). */
+  #readStuck(name: string): void {
+    const runs = this.#scheduler.get(name)?.inspect().runs ?? [];
+    const stuck = new Set(runs.filter((run) => run.stuck).map((run) => run.tickId));
+    if (stuck.size > 0) this.#stuck.set(name, stuck);
+    else this.#stuck.delete(name);
+  }
+
+  /** Listener of `run:retry`: the attempt that was stuck has settled. */
   runRetry(event: RunRetryEvent): void {
     this.#unstick(event.job, event.tickId);
   }
 
+  /** Listener of `run:end`: the run is no longer stuck; its outcome raises or clears `failing`. */
   runEnd(event: RunEndEvent): void {
     if (this.#stuck.size > 0) this.#unstick(event.job, event.tickId);
     if (event.outcome === 'success') {
