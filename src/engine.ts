@@ -42,6 +42,12 @@ export interface Engine {
    * objects" in `--trace-deopt`) and optimized again over the next bursts. At 1k jobs × 1 Hz that
    * was about half of the process's CPU. A settled run holds no context, so no listener a task
    * left on its signal is kept.
+   *
+   * What they hold: the kept run, its job's executor (and so the job's config and task) and the
+   * lease it ran under; the kept context, the run it was made by (the first that started an
+   * attempt, or the first after a release) and so the same. Never a task's context, signal or
+   * error. Bounded: one run and one context per scheduler. Released when that job is removed and
+   * its runs settled (`released()` in scheduler.ts) and when the scheduler stops.
    */
   readonly shapeKeepers: { run: Run | undefined; context: AttemptContext | undefined };
   /** Scheduler-wide totals the runs keep as they go: runs in flight, and those of them stuck. */

@@ -295,6 +295,12 @@ class SchedulerImpl implements Engine, JobOwner {
 
   released(job: JobImpl): void {
     this.#retired.delete(job);
+    // A kept run or context of a removed job would keep its executor, its task and what that
+    // closes over for as long as no other run replaces them. By name: a job re-added under it
+    // loses its keepers too, and the next run makes them again.
+    const keepers = this.shapeKeepers;
+    if (keepers.run?.tick.jobName === job.name) keepers.run = undefined;
+    if (keepers.context?.jobName === job.name) keepers.context = undefined;
   }
 
   drain(job: string, runs: readonly Run[], onFinish: (stillRunning: readonly Run[]) => void): Drain {

@@ -389,7 +389,8 @@ export class Run extends Tick implements AttemptSource, TaskTarget, BackoffTarge
     if (this.settled) return;
     this.#flags |= SETTLED;
     this.#ctx = undefined;
+    // A run aborted while waiting to retry still held the failure; a settled run may be kept (engine.ts, shapeKeepers).
+    if (this.#extras !== undefined) this.#extras.pendingFailure = undefined;
     this.#host.runEnded(this, outcome, error, this.#host.engine.clock.now());
   }
 }
-
