@@ -106,6 +106,25 @@ describe.each(Object.keys(FRAMEWORKS))('the admin handler mounted in %s', (frame
     expect(await (await fetch(`${origin}/hello`)).text()).toBe(`hello from ${framework}`);
   });
 
+  it('passes the query through: pages, filters, next, a 400 for a repeated parameter, HEAD', async () => {
+    const { scheduler, origin } = await start(framework);
+    for (const name of ['a+b', 'A b', 'c&d', 'a?b']) scheduler.add({ name, fixedRate: '1h', run: () => {} });
+    type Page = { matched: number; next: string | null; jobs: { name: string }[] };
+    const url = `${origin}/admin/jobs?limit=1&name=${encodeURIComponent('B')}`;
+    const first = (await (await fetch(url)).json()) as Page;
+    expect([first.matched, first.jobs.map((job) => job.name), first.next]).toEqual([3, ['a+b'], '?limit=1&offset=1&name=B']);
+    const second = (await (await fetch(new URL(first.next!, url))).json()) as Page;
+    expect(second.jobs.map((job) => job.name)).toEqual(['A b']);
+    const literal = (await (await fetch(`${origin}/admin/jobs?name=${encodeURIComponent('c&d')}`)).json()) as Page;
+    expect(literal.jobs.map((job) => job.name)).toEqual(['c&d']);
+    const history = (await (await fetch(`${origin}/admin/history?offset=4&limit=1`)).json()) as { jobs: { name: string }[] };
+    expect(history.jobs.map((job) => job.name)).toEqual(['a?b']);
+    const repeated = await fetch(`${origin}/admin/jobs?limit=1&limit=2`);
+    expect([repeated.status, await codeOf(repeated)]).toEqual([400, 'bad_query']);
+    const head = await fetch(`${origin}/admin/jobs?limit=1`, { method: 'HEAD' });
+    expect([head.status, await head.text()]).toEqual([200, '']);
+  });
+
   it('checks the token on actions: missing and wrong are refused, the right one triggers a run', async () => {
     const { origin, runs } = await start(framework);
     const trigger = `${origin}/admin/jobs/refresh-cache/trigger?wait=true`;
