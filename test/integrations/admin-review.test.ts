@@ -212,3 +212,36 @@ describe('pages at the edges', () => {
     }
   });
 });
+
+describe('the run history', () => {
+  it('keeps each outcome with its tick across the ring\'s wrap, historySize 1 included', async () => {
+    for (const historySize of [1, 4, 10_000]) {
+      const { clock, scheduler, base } = await setup({ historySize });
+      let n = 0;
+      const outcomes = ['success', 'timeout', 'error', 'success', 'success', 'error'];
+      scheduler.add({
+        name: 'a',
+        fixedRate: '1s',
+        timeout: '100ms',
+        run: async (ctx) => {
+          n += 1;
+          const wanted = outcomes[n - 1];
+          if (wanted === 'timeout') await clock.sleep(500, ctx.signal);
+          if (wanted === 'error') throw new Error('x');
+        },
+      });
+      await clock.advance(6_500);
+      const body = (await (await fetch(`${base}/history?job=a`)).json()) as { jobs: { runs: { tick: number; outcome: string }[] }[] };
+      const expected = outcomes.map((outcome, at) => ({ tick: at + 1, outcome })).slice(-historySize);
+      expect(body.jobs[0]!.runs.map(({ tick, outcome }) => ({ tick, outcome })), `historySize ${historySize}`).toEqual(expected);
+    }
+  });
+
+  it('takes historySize from 1 to 10000 and refuses the rest', () => {
+    const scheduler = createScheduler({ clock: new TestClock(T0) });
+    for (const historySize of [0, 10_001, 1.5, -1, Number.NaN]) {
+      expect(() => createAdminHandler(scheduler, { historySize }), String(historySize)).toThrow(/historySize.*from 1 to 10000/);
+    }
+    for (const historySize of [1, 10_000]) createAdminHandler(scheduler, { historySize }).dispose();
+  });
+});
