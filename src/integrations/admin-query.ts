@@ -91,11 +91,16 @@ export function parseJobsQuery(params: URLSearchParams): JobsQuery {
 /** What `GET /history` is asked for: the jobs named by `job`, or the page a `/jobs` query selects. */
 export type HistoryQuery = { readonly names: readonly string[] } | { readonly page: JobsQuery };
 
-/** The query of `GET /history`. @throws {HttpError} 400 for an unknown parameter, a bad value, or `job` next to page parameters. */
+/** The query of `GET /history`. @throws {HttpError} 400 for an unknown parameter, a bad value, `limit=all`, or `job` next to page parameters. */
 export function parseHistoryQuery(params: URLSearchParams): HistoryQuery {
   refuseUnknown(params, 'GET /history', ['job', ...JOBS_KEYS]);
   const names = params.getAll('job');
-  if (names.length === 0) return { page: jobsQueryOf(params) };
+  if (names.length === 0) {
+    const page = jobsQueryOf(params);
+    // Up to historySize runs of every job: at 100k jobs more than a string can hold.
+    if (page.limit === 'all') throw badQuery(`Expected \`limit\` to be an integer from 1 to ${MAX_LIMIT} for GET /history (every job's runs at once can be hundreds of MB), got "all"; page with \`offset\``);
+    return { page };
+  }
   if ([...params.keys()].some((key) => key !== 'job')) throw badQuery('Expected either `job` (repeated) or the parameters of a page (limit, offset, name, state, attention) for GET /history, not both');
   if (names.length > MAX_LIMIT) throw badQuery(`Expected at most ${MAX_LIMIT} \`job\` parameters, got ${names.length}`);
   return { names };

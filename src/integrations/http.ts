@@ -10,7 +10,7 @@
  * | `GET /metrics` | Prometheus text from the `registry` option; 501 without one |
  * | `GET /jobs` | a page of job snapshots with the scheduler's totals ({@link JobsPage}): `?limit=` (1–1000, default 100, or `all`), `&offset=`, `&name=` (part of the name, any case), `&state=active\|paused\|done`, `&attention=stuck\|failing\|paused-by-failures\|any`; `next` is the next page's query |
  * | `GET /jobs/:name` | one job's snapshot |
- * | `GET /history` | the last runs (duration, outcome) of the jobs named by `?job=` (repeated), or of the page the `/jobs` parameters select ({@link HistoryResponse}) |
+ * | `GET /history` | the last runs (duration, outcome) of the jobs named by `?job=` (repeated), or of the page the `/jobs` parameters select, 1000 jobs at most (`limit=all` is a 400) ({@link HistoryResponse}) |
  * | `GET /healthz` | 200, or 503 with the reasons when a run is stuck or a job paused itself after failures (the first 100, `omitted` counts the rest) |
  * | `POST /jobs/:name/trigger` | 202 at once (`?wait=true`: 200 with the outcome once the run ended); 409 if the tick was skipped |
  * | `POST /jobs/:name/pause`, `…/resume` | 200 with the job's snapshot |
@@ -21,7 +21,8 @@
  * without parameters is the first page, not every job: an unauthenticated request must not be
  * able to make the process build and serialize 100k snapshots (most of a second of blocked event
  * loop and tens of MB). `?limit=all` still answers every job, for a caller who asks for that
- * cost. Unknown parameters and bad values get a 400.
+ * cost — on `/jobs` only: every job's history at once could be hundreds of MB. Unknown
+ * parameters and bad values get a 400.
  *
  * Actions need `Authorization: Bearer <token>`; without a configured `token` they are disabled
  * (403). The handler never throws: malformed requests get a 4xx, its own failures a 500, and

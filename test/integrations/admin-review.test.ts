@@ -201,6 +201,18 @@ describe('pages at the edges', () => {
     }
   });
 
+  it('answers /history a page at a time: limit=all is refused there, with the way to page', async () => {
+    const { scheduler, base } = await setup();
+    for (const name of ['a', 'b']) scheduler.add({ name, fixedRate: '1h', run: () => {} });
+    for (const query of ['limit=all', 'limit=all&attention=any', 'limit=all&name=a']) {
+      const response = await fetch(`${base}/history?${query}`);
+      expect(response.status, query).toBe(400);
+      const body = (await response.json()) as { error: { code: string; message: string } };
+      expect(body.error, query).toEqual({ code: 'bad_query', message: 'Expected `limit` to be an integer from 1 to 1000 for GET /history (every job\'s runs at once can be hundreds of MB), got "all"; page with `offset`' });
+    }
+    expect((await page(`${base}/jobs?limit=all`)).jobs).toHaveLength(2);
+  });
+
   it('answers HEAD on every read route without a body, with the GET status', async () => {
     const { scheduler, base, clock } = await setup();
     scheduler.add({ name: 'broken', fixedRate: '1s', maxConsecutiveFailures: 1, run: () => { throw new Error('x'); } });
