@@ -127,6 +127,24 @@ describe('the attention index against the scheduler', () => {
     }
   });
 
+  it('follows the jobs while the scheduler is stopping', async () => {
+    const { clock, scheduler, base } = await setup();
+    scheduler.add({ name: 'broken', fixedRate: '1s', maxConsecutiveFailures: 1, run: () => { throw new Error('x'); } });
+    scheduler.add({ name: 'flaky', fixedRate: '1s', run: () => { throw new Error('y'); } });
+    scheduler.add({ name: 'slow', fixedRate: '1m', runOnStart: true, stuckAfter: '1s', run: () => clock.sleep(10_000) });
+    await clock.advance(3_000);
+    const stopping = scheduler.stop({ timeout: '20s' });
+    expect(scheduler.state).toBe('stopping');
+    await expectAsScheduler(base, scheduler, 'stopping');
+    // Still listed, one of each kind of attention: the step above compared something.
+    expect(scheduler.stats().jobs.map((job) => [job.name, job.stuck > 0 || job.consecutiveFailures > 0])).toEqual([['broken', true], ['flaky', true], ['slow', true]]);
+    await clock.advance(3_000);
+    await expectAsScheduler(base, scheduler, 'still stopping');
+    await clock.advance(10_000);
+    await stopping;
+    expect(scheduler.state).toBe('stopped');
+  });
+
   it('serves a stopped scheduler as it was when it stopped', async () => {
     const { clock, scheduler, base } = await setup();
     scheduler.add({ name: 'broken', fixedRate: '1s', maxConsecutiveFailures: 1, run: () => { throw new Error('x'); } });
