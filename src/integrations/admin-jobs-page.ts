@@ -34,15 +34,19 @@ export interface JobsTotals {
   readonly inFlight: number;
   /** Runs in flight past their job's `stuckAfter`. */
   readonly stuckRuns: number;
+  /** Jobs that need attention, by kind (a job can count under more than one). */
   readonly attention: AttentionTotals;
 }
 
 /** The body of `GET /jobs`. Its `state`, `at`, `coordinator` and `jobs` are those of `scheduler.inspect()`, for the page's jobs. */
 export interface JobsPage {
+  /** The scheduler's state. */
   readonly state: SchedulerState;
   /** When the page was taken (wall clock). */
   readonly at: Date;
+  /** What the coordinator reports of its store (reachable, clock skew); `null` when it reports nothing. */
   readonly coordinator: CoordinatorStatus | null;
+  /** Of the whole scheduler, whatever the page and its filters. */
   readonly totals: JobsTotals;
   /** The first few jobs with a stuck run or paused by failures (as `GET /healthz` words them), whatever the page. */
   readonly problems: readonly HealthProblem[];

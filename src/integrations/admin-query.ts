@@ -17,7 +17,9 @@ export interface JobsQuery {
   readonly offset: number;
   /** A part of the job's name, compared without regard to case. */
   readonly name: string | undefined;
+  /** Only the jobs in this state. */
   readonly state: JobState | undefined;
+  /** Only the jobs that need this kind of attention. */
   readonly attention: AttentionFilter | undefined;
 }
 

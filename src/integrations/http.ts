@@ -97,6 +97,7 @@ export interface AdminOptions {
 export interface HistoryResponse {
   /** When it was taken (wall clock). */
   readonly at: Date;
+  /** One entry per job asked for, an unknown name included (with no runs). */
   readonly jobs: readonly JobHistory[];
 }
 

@@ -22,12 +22,15 @@ export interface RecentRun {
   readonly endedAt: Date;
   /** From the first attempt's start to the end, backoff included. */
   readonly durationMs: number;
+  /** How the run ended. */
   readonly outcome: RunOutcome;
 }
 
 /** Recent runs of one job, oldest first. */
 export interface JobHistory {
+  /** The job's name. */
   readonly name: string;
+  /** Its last runs, up to `historySize`, oldest first; none when it has not ended one. */
   readonly runs: readonly RecentRun[];
 }
 
