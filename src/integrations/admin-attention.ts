@@ -18,8 +18,8 @@
  * the new job's: a `run:stuck` is therefore checked against the job's own snapshot (it is rare:
  * one snapshot per stuck run), and their `run:end` is `aborted` (a removed job's runs are
  * aborted), which leaves `failing` alone. Their tick ids may equal the new job's (both derive
- * from the name and the due time), so a `run:end` of an old run can unstick a new run of the
- * same tick id: the one case left, for a name re-added within a run's duration.
+ * from the name and the due time), so a `run:end` of a job with stuck runs reads them from its
+ * snapshot as well.
  *
  * The index also keeps the listed jobs in the order they were added, numbered, as the scheduler
  * lists them: a page from the start is read off it without copying the scheduler's list, and a
@@ -77,7 +77,7 @@ export class AttentionIndex {
     if (event.reason === 'resumed') this.#failing.delete(name);
   }
 
-  /** Listener of `run:stuck`: the job's snapshot, not the event, says which of its runs are stuck. */
+  /** Listener of `run:stuck`: the job's snapshot, not the event, says which of its runs are stuck (one snapshot per stuck run: they are rare). */
   runStuck(event: RunStuckEvent): void {
     if (this.#listed(event.job)) this.#readStuck(event.job);
   }
@@ -97,7 +97,8 @@ export class AttentionIndex {
 
   /** Listener of `run:end`: the run is no longer stuck; its outcome raises or clears `failing`. */
   runEnd(event: RunEndEvent): void {
-    if (this.#stuck.size > 0) this.#unstick(event.job, event.tickId);
+    // Read from the job (the run has left it by now), not by tick id: a removed job's run can share one with the new job's.
+    if (this.#stuck.has(event.job)) this.#readStuck(event.job);
     if (event.outcome === 'success') {
       if (this.#failing.size > 0) this.#failing.delete(event.job);
     } else if ((event.outcome === 'error' || event.outcome === 'timeout') && this.#listed(event.job)) {

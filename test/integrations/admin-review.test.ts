@@ -108,6 +108,25 @@ describe('the attention index against the scheduler', () => {
     expect(stuckSteps).toBeGreaterThan(0);
   });
 
+  it('keeps a new job\'s stuck run when a removed job\'s run of the same tick id ends', async () => {
+    const { clock, scheduler, base } = await setup();
+    const add = (ms: number) => scheduler.add({ name: 'reused', fixedRate: '1m', runOnStart: true, stuckAfter: '1s', run: () => clock.sleep(ms) });
+    add(5_000);
+    await clock.advance(2_000);
+    const removing = scheduler.get('reused')!.remove();
+    add(20_000);
+    await clock.advance(2_000);
+    const [running] = scheduler.get('reused')!.inspect().runs;
+    expect(running?.stuck).toBe(true);
+    await expectAsScheduler(base, scheduler, 'both stuck');
+    // The old run ends: the new one, of the same tick id, is still stuck.
+    await clock.advance(2_000);
+    await removing;
+    await expectAsScheduler(base, scheduler, 'old run ended');
+    await clock.advance(20_000);
+    await expectAsScheduler(base, scheduler, 'new run ended');
+  });
+
   it('follows a job paused by failures and resumed, a stuck run that finishes, a job that becomes done', async () => {
     const { clock, scheduler, base } = await setup();
     let failing = true;
