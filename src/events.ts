@@ -38,7 +38,12 @@ interface TickEventBase extends JobEventBase {
   readonly tick: number;
   /** The tick's stable identity: `${job}@${scheduledAt ISO}` (manual ticks add `#manual-N`). */
   readonly tickId: string;
-  /** The tick's nominal due time (wall clock): one `Date` shared by all of the tick's events; copy it before changing it. */
+  /**
+   * The tick's nominal due time (wall clock). One `Date` is shared by all of the tick's events and
+   * all their listeners: copy it before changing it. A change shows in the tick's later events and
+   * in what other listeners read of them (the OpenTelemetry spans among them); never in
+   * `ctx.scheduledAt`, `tickId`, log lines, snapshots or other ticks' events.
+   */
   readonly scheduledAt: Date;
   /** Whether the tick came from `job.trigger()`. */
   readonly manual: boolean;

@@ -194,4 +194,28 @@ describe('what events of one tick share', () => {
     expect(fromTask[0]!.getTime()).toBe(fromTask[1]!.getTime());
     await scheduler.stop();
   });
+
+  it('a listener that changes scheduledAt changes it for that tick\'s later events only: not ctx, tick ids, snapshots or other ticks', async () => {
+    const { clock, scheduler, at } = setup();
+    scheduler.on('tick', (e) => { if (e.job === 'a') e.scheduledAt.setTime(0); });
+    const later: { job: string; scheduledAt: number }[] = [];
+    scheduler.on('run:end', (e) => void later.push({ job: e.job, scheduledAt: e.scheduledAt.getTime() }));
+    const fromTask: { scheduledAt: number; tickId: string; inFlight: number | undefined }[] = [];
+    const task = (ctx: { readonly scheduledAt: Date; readonly tickId: string; readonly jobName: string }): void => {
+      fromTask.push({ scheduledAt: ctx.scheduledAt.getTime(), tickId: ctx.tickId, inFlight: scheduler.get(ctx.jobName)?.inspect().runs[0]?.scheduledAt.getTime() });
+    };
+    scheduler.add({ name: 'a', fixedRate: '1s', maxRuns: 2, run: task });
+    scheduler.add({ name: 'b', fixedRate: '1s', maxRuns: 1, run: task });
+    await clock.advance(1_000);
+    void scheduler.get('a')!.trigger();
+    await clock.advance(1_000);
+    // The tick listener zeroed a's dates: its run:end events see that, b's do not.
+    expect(later).toEqual([{ job: 'a', scheduledAt: 0 }, { job: 'b', scheduledAt: at(1_000) }, { job: 'a', scheduledAt: 0 }]);
+    expect(fromTask).toEqual([
+      { scheduledAt: at(1_000), tickId: `a@${new Date(at(1_000)).toISOString()}`, inFlight: at(1_000) },
+      { scheduledAt: at(1_000), tickId: `b@${new Date(at(1_000)).toISOString()}`, inFlight: at(1_000) },
+      { scheduledAt: at(1_000), tickId: `a@${new Date(at(1_000)).toISOString()}#manual-2`, inFlight: at(1_000) },
+    ]);
+    await scheduler.stop();
+  });
 });
