@@ -8,6 +8,16 @@ import { createScheduler } from '../src/index.js';
 import { SLICE_MS } from '../src/tick-loop.js';
 import { setup } from './helpers.js';
 
+/**
+ * Schedule options that put every job added within the next 500 ms on one due instant, whatever
+ * the wall clock reads while they are added (a 200 ms fixedRate split a slow add across two slots).
+ */
+function oneInstantSoon(): { fixedRate: string; phase: number; dueAt: number } {
+  const hour = 3_600_000;
+  const dueAt = Date.now() + 500;
+  return { fixedRate: '1h', phase: dueAt % hour, dueAt };
+}
+
 describe('the tick loop slices long passes', () => {
   it('other timers run between the slices of a long batch; every run starts once, in order', async () => {
     const { clock, scheduler, at } = setup();
@@ -78,6 +88,7 @@ describe('the tick loop slices long passes', () => {
   it('on the system clock the rest of a sliced batch runs after pending immediates, on the same tick', async () => {
     const scheduler = createScheduler();
     const jobs = 3_000;
+    const { dueAt: instant, ...schedule } = oneInstantSoon();
     let started = 0;
     let immediateAfter: number | undefined;
     const dueAt = new Set<number>();
@@ -85,7 +96,7 @@ describe('the tick loop slices long passes', () => {
     const all = new Promise<void>((resolve) => { resolveAll = resolve; });
     for (let index = 0; index < jobs; index++) {
       scheduler.add({
-        name: `job-${index}`, fixedRate: 200,
+        name: `job-${index}`, ...schedule,
         run: (ctx) => {
           if (started === 0) setImmediate(() => { immediateAfter = started; });
           started += 1;
@@ -96,10 +107,55 @@ describe('the tick loop slices long passes', () => {
         },
       });
     }
+    expect(Date.now()).toBeLessThan(instant);
     await all;
     await scheduler.stop();
-    expect(dueAt.size).toBe(1);
+    expect([...dueAt]).toEqual([instant]);
     expect(immediateAfter).toBeDefined();
     expect(immediateAfter!).toBeLessThan(jobs);
+  });
+
+  it.each([false, true])('on the system clock, stop() between slices cancels the continuation (unref: %s respected while it waits)', async (unref) => {
+    const scheduler = createScheduler({ unref });
+    const jobs = 3_000;
+    const { dueAt: instant, ...schedule } = oneInstantSoon();
+    let started = 0;
+    const immediates = (): number => process.getActiveResourcesInfo().filter((type) => type === 'Immediate').length;
+    let between: { pending: number; startedThen: number; afterStop: number } | undefined;
+    let stopped: Promise<unknown> | undefined;
+    let resolveStopped: () => void = () => {};
+    const done = new Promise<void>((resolve) => { resolveStopped = resolve; });
+    for (let index = 0; index < jobs; index++) {
+      scheduler.add({
+        name: `job-${index}`, ...schedule,
+        run: () => {
+          if (started === 0) {
+            setImmediate(() => {
+              // Queued before the continuation: it runs between the first slice and the rest.
+              const pending = immediates();
+              stopped = scheduler.stop();
+              between = { pending, startedThen: started, afterStop: immediates() };
+              void stopped.then(() => resolveStopped());
+            });
+          }
+          started += 1;
+          const until = performance.now() + 0.02; // 3k × 20 µs: a 60 ms batch
+          while (performance.now() < until) { /* busy: the batch is long */ }
+        },
+      });
+    }
+    expect(Date.now()).toBeLessThan(instant);
+    await done;
+    expect(between).toBeDefined();
+    expect(between!.startedThen).toBeLessThan(jobs);
+    // The continuation is the one immediate pending then, and keeps the process alive unless unref.
+    expect(between!.pending).toBe(unref ? 0 : 1);
+    // stop() with nothing in flight closes the loop at once: the continuation is cancelled, not left to fire.
+    expect(between!.afterStop).toBe(0);
+    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(started).toBe(between!.startedThen);
+    expect(immediates()).toBe(0);
+    expect(scheduler.state).toBe('stopped');
   });
 });
