@@ -177,8 +177,18 @@ async function scenario(withUpdates: boolean, config: JobConfigValue, plans: Tas
   const stopping = scheduler.stop({ abort: stop.abort, timeout: stop.timeout });
   h.stoppedAt = clock.now();
   const stopReturned = h.starts.length;
+  // While stopping (or stopped at once), the totals still agree with the job.
+  accountFor();
   await clock.advance(stop.timeout + 10_000);
   const report = await stopping;
+  // Stopped: the totals are the final snapshot's, as inspect() and stats() give it.
+  const final = scheduler.inspect().jobs;
+  const summary = scheduler.summary();
+  const finalInFlight = final.reduce((sum, j) => sum + j.inFlight, 0);
+  const finalStuck = final.reduce((sum, j) => sum + j.stuck, 0);
+  if (summary.state !== 'stopped' || summary.jobs.total !== final.length || summary.inFlight !== finalInFlight || summary.stuck !== finalStuck || summary.inFlight !== report.stillRunning.length) {
+    h.violations.push(`summary after stop ${JSON.stringify(summary)} disagrees with the final snapshot: jobs=${final.length} inFlight=${finalInFlight} stuck=${finalStuck} stillRunning=${report.stillRunning.length}`);
+  }
   return { h, job, scheduler, clock, tickEvents, triggers, report, startsBeforeStop, stopReturned, inFlightAtStop, config };
 }
 
@@ -404,6 +414,11 @@ async function chaosScenario(config: ChaosJobConfig, plans: TaskPlan[], chaos: C
     // A tick whose claim is out is in none of the counters yet: it holds a slot (`claiming`).
     if (c.started + c.skipped + c.dropped + c.missed + snapshot.buffered + snapshot.claiming !== c.ticks) {
       h.violations.push(`${when}: ticks not accounted for: ${JSON.stringify(c)} buffered=${snapshot.buffered} claiming=${snapshot.claiming}`);
+    }
+    // Claims out, leases lost mid-run: the scheduler's running totals still agree with the job (claims are not runs).
+    const summary = scheduler.summary();
+    if (summary.state === 'running' && (summary.inFlight !== snapshot.inFlight || summary.stuck !== snapshot.stuck || summary.jobs.total !== 1 || summary.jobs[snapshot.state] !== 1)) {
+      h.violations.push(`${when}: summary ${JSON.stringify(summary)} disagrees with the job: inFlight=${snapshot.inFlight} stuck=${snapshot.stuck} state=${snapshot.state}`);
     }
   };
   for (const step of steps) {
