@@ -54,7 +54,11 @@ export interface SchedulerSummary {
   readonly at: Date;
   /** The jobs `stats()` would list, by state (a removed job leaves the list once removed). */
   readonly jobs: { readonly total: number } & Readonly<Record<JobState, number>>;
-  /** Runs in flight, of every job (a removed job's runs included until they settle). */
+  /**
+   * Runs in flight, of every job (a removed job's runs included until they settle). Once the
+   * scheduler stopped, every figure is the final `inspect()` snapshot's, which lists no job removed
+   * before the stop: its runs still going then are no longer counted.
+   */
   readonly inFlight: number;
   /** Of those, the runs past their job's `stuckAfter`. */
   readonly stuck: number;

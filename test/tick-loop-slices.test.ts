@@ -12,10 +12,10 @@ import { setup } from './helpers.js';
  * Schedule options that put every job added within the next 500 ms on one due instant, whatever
  * the wall clock reads while they are added (a 200 ms fixedRate split a slow add across two slots).
  */
-function oneInstantSoon(): { fixedRate: string; phase: number; dueAt: number } {
+function oneInstantSoon(): { fixedRate: number; phase: number; dueAt: number } {
   const hour = 3_600_000;
   const dueAt = Date.now() + 500;
-  return { fixedRate: '1h', phase: dueAt % hour, dueAt };
+  return { fixedRate: hour, phase: dueAt % hour, dueAt };
 }
 
 describe('the tick loop slices long passes', () => {
