@@ -6,26 +6,11 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createScheduler, TestClock, type ClaimResult, type Clock, type Coordinator, type Scheduler } from '../src/index.js';
+import { countedFrom, summaryTotals } from './support/summary-count.js';
 import { setup, stopAndAdvance, T0 } from './helpers.js';
 
-/** What summary() should give, counted the slow way from inspect(). */
-function counted(scheduler: Scheduler) {
-  const jobs = { total: 0, active: 0, paused: 0, done: 0, removed: 0 };
-  let inFlight = 0;
-  let stuck = 0;
-  for (const job of scheduler.inspect().jobs) {
-    jobs.total += 1;
-    jobs[job.state] += 1;
-    inFlight += job.inFlight;
-    stuck += job.stuck;
-  }
-  return { jobs, inFlight, stuck };
-}
-
-function totals(scheduler: Scheduler) {
-  const { jobs, inFlight, stuck } = scheduler.summary();
-  return { jobs, inFlight, stuck };
-}
+const counted = (scheduler: Scheduler) => countedFrom(scheduler.inspect().jobs);
+const totals = summaryTotals;
 
 describe('summary() keeps agreeing with inspect()', () => {
   it.each(['sync', 'async'] as const)('a job that removes itself from inside its %s task', async (kind) => {

@@ -4,26 +4,11 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createScheduler, TestClock, type Scheduler } from '../src/index.js';
+import { countedFrom, summaryTotals } from './support/summary-count.js';
 import { setup } from './helpers.js';
 
-/** The totals summary() should give, counted the slow way from stats(). */
-function counted(scheduler: Scheduler) {
-  const jobs = { total: 0, active: 0, paused: 0, done: 0, removed: 0 };
-  let inFlight = 0;
-  let stuck = 0;
-  for (const job of scheduler.stats().jobs) {
-    jobs.total += 1;
-    jobs[job.state] += 1;
-    inFlight += job.inFlight;
-    stuck += job.stuck;
-  }
-  return { jobs, inFlight, stuck };
-}
-
-function totals(scheduler: Scheduler) {
-  const { jobs, inFlight, stuck } = scheduler.summary();
-  return { jobs, inFlight, stuck };
-}
+const counted = (scheduler: Scheduler) => countedFrom(scheduler.stats().jobs);
+const totals = summaryTotals;
 
 describe('scheduler.summary()', () => {
   it('counts jobs by state through add, pause, resume, maxRuns and remove', async () => {

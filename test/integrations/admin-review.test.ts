@@ -5,42 +5,14 @@
  * HEAD, a `basePath`. Each step compares the pages, the totals and `/healthz` with what the
  * scheduler itself says (`stats()`, `summary()`, every snapshot).
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createScheduler, TestClock, type Scheduler } from '../../src/index.js';
 import { createAdminHandler, type AdminOptions, type JobsPage } from '../../src/integrations/http.js';
 import { healthOf } from '../../src/integrations/health.js';
+import { startAdmin, T0, useAdminCleanups } from './admin-harness.js';
 
-const T0 = Date.parse('2026-03-01T12:00:00.000Z');
-
-const cleanups: (() => unknown)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-async function listen(server: Server): Promise<number> {
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  cleanups.push(() => new Promise<void>((resolve) => {
-    server.closeAllConnections();
-    server.close(() => resolve());
-  }));
-  return (server.address() as AddressInfo).port;
-}
-
-async function setup(options: AdminOptions = {}): Promise<{ clock: TestClock; scheduler: Scheduler; base: string }> {
-  const clock = new TestClock(T0);
-  const scheduler = createScheduler({ clock });
-  cleanups.push(async () => {
-    const stopping = scheduler.stop({ timeout: '1s' });
-    await clock.advance(60_000);
-    await stopping;
-  });
-  const handler = createAdminHandler(scheduler, options);
-  cleanups.push(() => handler.dispose());
-  const port = await listen(createServer(handler));
-  return { clock, scheduler, base: `http://127.0.0.1:${port}` };
-}
+useAdminCleanups();
+const setup = (options: AdminOptions = {}) => startAdmin(options);
 
 type Body = Omit<JobsPage, 'at' | 'jobs'> & { jobs: { name: string }[] };
 

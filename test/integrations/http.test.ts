@@ -3,53 +3,21 @@
  * port), exercised with fetch and with raw sockets for requests fetch refuses to send. The
  * scheduler runs on the TestClock; only network I/O is waited for.
  */
-import { createServer, request as httpRequest, type Server } from 'node:http';
-import { connect, type AddressInfo } from 'node:net';
+import { createServer, request as httpRequest } from 'node:http';
+import { connect } from 'node:net';
 import { Registry } from 'prom-client';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createScheduler, InvalidOptionError, TestClock, type Scheduler } from '../../src/index.js';
-import { createAdminHandler, type AdminHandler, type AdminOptions } from '../../src/integrations/http.js';
+import { createAdminHandler } from '../../src/integrations/http.js';
 import { registerMetrics } from '../../src/integrations/prometheus.js';
 import { healthOf } from '../../src/integrations/health.js';
 import { parseSamples, valueOf } from './prom-text.js';
+import { afterThisTest, listen, startAdmin, T0, useAdminCleanups } from './admin-harness.js';
 
-const T0 = Date.parse('2026-03-01T12:00:00.000Z');
 const TOKEN = 's3cr3t-token-for-tests-0123456789';
 
-const cleanups: (() => unknown)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-interface Harness {
-  clock: TestClock;
-  scheduler: Scheduler;
-  handler: AdminHandler;
-  base: string;
-  port: number;
-}
-
-async function listen(server: Server): Promise<number> {
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  cleanups.push(() => new Promise<void>((resolve) => {
-    server.closeAllConnections();
-    server.close(() => resolve());
-  }));
-  return (server.address() as AddressInfo).port;
-}
-
-async function setup(options: AdminOptions = {}, clock = new TestClock(T0)): Promise<Harness> {
-  const scheduler = createScheduler({ clock });
-  cleanups.push(async () => {
-    const stopping = scheduler.stop({ timeout: '1s' });
-    await clock.advance(60_000);
-    await stopping;
-  });
-  const handler = createAdminHandler(scheduler, options);
-  cleanups.push(() => handler.dispose());
-  const port = await listen(createServer(handler));
-  return { clock, scheduler, handler, port, base: `http://127.0.0.1:${port}` };
-}
+useAdminCleanups();
+const setup = startAdmin;
 
 const auth = (token = TOKEN) => ({ authorization: `Bearer ${token}` });
 const post = (url: string, headers: Record<string, string> = {}, body?: string) => fetch(url, { method: 'POST', headers, ...(body === undefined ? {} : { body }) });
@@ -351,7 +319,7 @@ describe('GET /jobs: the attention filter follows the jobs', () => {
   it('knows the jobs that needed attention before the handler was created', async () => {
     const clock = new TestClock(T0);
     const scheduler = createScheduler({ clock });
-    cleanups.push(async () => {
+    afterThisTest(async () => {
       const stopping = scheduler.stop({ timeout: '1s' });
       await clock.advance(60_000);
       await stopping;
@@ -362,7 +330,7 @@ describe('GET /jobs: the attention filter follows the jobs', () => {
     scheduler.add({ name: 'broken', fixedRate: '1s', maxConsecutiveFailures: 2, run: () => { throw new Error('broken'); } });
     await clock.advance(63_000);
     const handler = createAdminHandler(scheduler);
-    cleanups.push(() => handler.dispose());
+    afterThisTest(() => handler.dispose());
     const base = `http://127.0.0.1:${await listen(createServer(handler))}`;
     await expectIndexMatches(base, scheduler, 'at creation');
     expect(names(await page(`${base}/jobs?attention=any`))).toEqual(['hangs', 'flaky', 'broken']);
@@ -377,7 +345,7 @@ describe('GET /metrics', () => {
     const registry = new Registry();
     const { scheduler, base } = await setup({ registry }, clock);
     const metrics = registerMetrics(scheduler, { registry });
-    cleanups.push(() => metrics.unregister());
+    afterThisTest(() => metrics.unregister());
     const ran = { ok: 0, failing: 0 };
     scheduler.add({ name: 'ok', fixedRate: '1s', run: async (ctx) => { ran.ok += 1; await clock.sleep(200, ctx.signal); } });
     scheduler.add({ name: 'failing', fixedRate: '2s', run: () => { ran.failing += 1; throw new Error('nope'); } });
