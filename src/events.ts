@@ -288,6 +288,12 @@ interface EmittedEvents extends Omit<SchedulerEvents, 'tick' | 'run:end' | 'clai
   lease: Merged<LeaseEvent>;
 }
 
+/** What the engine emits for event `E` (the members of a union merged into one object type). */
+export type EmittedEvent<E extends SchedulerEventName> = EmittedEvents[E];
+
+/** `T` with its properties writable: an event is built, then emitted read-only. */
+export type Writable<T> = { -readonly [K in keyof T]: T[K] };
+
 /** The members of union `U` as one object type: each key with its values merged, optional unless every member requires it. */
 type Merged<U> = { readonly [K in RequiredKeys<U>]: ValueOf<U, K> } & { readonly [K in Exclude<AllKeys<U>, RequiredKeys<U>>]?: ValueOf<U, K> };
 type AllKeys<U> = U extends unknown ? keyof U : never;

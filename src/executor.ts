@@ -20,7 +20,7 @@
  *    buffer of sync runs cannot grow the stack.
  */
 import type { Engine } from './engine.js';
-import type { RunEndEvent, RunOutcome, TickReason, TickResult } from './events.js';
+import type { EmittedEvent, RunOutcome, TickReason, TickResult, Writable } from './events.js';
 import type { Logger } from './logger.js';
 import { levelEnabled } from './logger.js';
 import type { JobCounters, JobState, LastRun, TriggerResult } from './snapshot.js';
@@ -362,15 +362,15 @@ export class Executor implements RunHost {
     const latenessMs = run.startedAt - tick.monoDue;
     const events = engine.events;
     if (events.has('run:end')) {
-      const event: Record<string, unknown> = {
+      const event: Writable<EmittedEvent<'run:end'>> = {
         job: host.name, tick: tick.seq, tickId: tick.tickId, scheduledAt: tick.eventsScheduledAt, manual: tick.manual,
         outcome, attempts, startedAt: new Date(engine.loop.timeLine.wallAt(run.startedAt)), endedAt: new Date(engine.loop.timeLine.wallAt(endedAt)), durationMs, latenessMs,
       };
       // Added, not spread: spreading three conditional objects cost more than the rest of the event.
-      if (error !== undefined) event['error'] = error;
-      if (run.abortCause !== undefined) event['abortCause'] = run.abortCause;
-      if (run.heldLease !== undefined) event['leaseToken'] = run.heldLease.token;
-      events.emit('run:end', event as unknown as RunEndEvent);
+      if (error !== undefined) event.error = error;
+      if (run.abortCause !== undefined) event.abortCause = run.abortCause;
+      if (run.heldLease !== undefined) event.leaseToken = run.heldLease.token;
+      events.emit('run:end', event);
     }
     const log = engine.log;
     if (outcome === 'success' || outcome === 'aborted') {

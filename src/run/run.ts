@@ -18,7 +18,7 @@
  * dropped) simply never launches.
  */
 import type { Engine } from '../engine.js';
-import type { RunOutcome, RunStartEvent } from '../events.js';
+import type { RunOutcome, RunStartEvent, Writable } from '../events.js';
 import type { Logger } from '../logger.js';
 import { levelEnabled } from '../logger.js';
 import type { JobConfig } from '../options/job.js';
@@ -31,9 +31,6 @@ import { callTask, type TaskTarget } from './call-task.js';
 import { AttemptDeadline } from './attempt-deadline.js';
 import { RetryBackoff, type BackoffTarget } from './backoff.js';
 import { shouldRetry } from './retry.js';
-
-/** `T` with its properties writable: an event is built, then emitted as read-only. */
-type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 /** What a run needs from its job's executor. */
 export interface RunHost {
@@ -255,7 +252,7 @@ export class Run extends Tick implements AttemptSource, TaskTarget, BackoffTarge
     }
     const events = engine.events;
     if (events.has('run:start')) {
-      const event: Mutable<RunStartEvent> = {
+      const event: Writable<RunStartEvent> = {
         job: this.tick.jobName, tick: this.tick.seq, tickId: this.tick.tickId, scheduledAt: this.tick.eventsScheduledAt,
         manual: this.tick.manual, attempt, startedAt: new Date(wallNow), latenessMs: now - this.tick.monoDue,
       };
