@@ -22,6 +22,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { buildBundles } from './lib/build.js';
+import { median } from './lib/per-size.js';
 import { resolveBaseline, withBaselineSrc } from './lib/baseline.js';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
@@ -76,11 +77,6 @@ function runChild(childFile: string, system: string, entry: string, jobs: number
   const { runs, cpuMs } = JSON.parse(result[1]!) as { runs: number; cpuMs: number };
   const weakObjectDeopts = traceDeopts ? window.split('\n').filter((line) => line.includes('for deoptimization, reason: weak objects')).length : Number.NaN;
   return { system, runs, cpuMs, weakObjectDeopts };
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[sorted.length >> 1]!;
 }
 
 async function main(): Promise<void> {

@@ -11,13 +11,13 @@
  * `node --expose-gc --import tsx bench/dashboard-refresh.ts [--jobs 1000,10000,100000]`
  * Each size runs in its own child process; figures are medians of a few calls.
  */
-import { execFileSync } from 'node:child_process';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleepFor } from 'node:timers/promises';
 import { buildBundles } from './lib/build.js';
+import { cpuPerRun, median, rowsBySize, runAsChild } from './lib/per-size.js';
 import { loadTickguard } from './systems/tickguard.js';
 import { dashboardRefresh } from './lib/dashboard-refresh.js';
 
@@ -40,19 +40,6 @@ interface Row {
 }
 
 type Listener = (req: IncomingMessage, res: ServerResponse) => void;
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[sorted.length >> 1]!;
-}
-
-async function cpuPerRun(windowMs: number, runs: () => number): Promise<number> {
-  const before = runs();
-  const start = process.cpuUsage();
-  await sleepFor(windowMs);
-  const used = process.cpuUsage(start);
-  return (used.user + used.system) / Math.max(1, runs() - before);
-}
 
 /** Median time inside the handler for GET `path`, and the last body's size. */
 async function timedGet(handler: Listener, path: string, calls: number): Promise<{ ms: number; bytes: number }> {
@@ -131,20 +118,11 @@ async function measure(entry: string, jobs: number): Promise<Row> {
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { jobs: { type: 'string' }, child: { type: 'string' }, entry: { type: 'string' } } });
-  if (values.child !== undefined && values.entry !== undefined) {
-    process.stdout.write(`${JSON.stringify(await measure(values.entry, Number(values.child)))}\n`);
-    process.exit(0);
-  }
+  if (await runAsChild(values, measure)) return;
   const sizes = (values.jobs ?? '1000,10000,100000').split(',').map(Number);
   const srcDir = fileURLToPath(new URL('../src/', import.meta.url));
   const bundles = await buildBundles(srcDir, undefined, { http: `${srcDir}integrations/http.ts` });
-  const rows: Row[] = [];
-  for (const jobs of sizes) {
-    const out = execFileSync(process.execPath, ['--expose-gc', '--import', 'tsx', SELF, '--child', String(jobs), '--entry', bundles.tickguard], { encoding: 'utf8', maxBuffer: 1 << 24 });
-    const row = JSON.parse(out.trim().split('\n').pop()!) as Row;
-    rows.push(row);
-    process.stdout.write(`${JSON.stringify(row)}\n`);
-  }
+  const rows = rowsBySize<Row>(SELF, sizes, bundles.tickguard);
   const kb = (bytes: number): string => `${(bytes / 1024).toFixed(0)} KB`;
   const ms = (value: number): string => `${value.toFixed(2)} ms`;
   const lines = [

@@ -15,12 +15,12 @@
  * `node --expose-gc --import tsx bench/observability.ts [--jobs 1000,10000,100000] [--out file.json]`
  * Each size runs in its own child process, like the main suite.
  */
-import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleepFor } from 'node:timers/promises';
 import { buildBundles } from './lib/build.js';
+import { cpuPerRun, median, rowsBySize, runAsChild } from './lib/per-size.js';
 import { loadTickguard } from './systems/tickguard.js';
 import { dashboardRefresh } from './lib/dashboard-refresh.js';
 
@@ -54,11 +54,6 @@ interface ObservabilityRow {
 
 type CpuCondition = 'bare' | 'noop' | 'metrics' | 'uncapped';
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[sorted.length >> 1]!;
-}
-
 /** Median wall time of `calls` calls of `work` (sync or async: the loop is blocked for the sync part only, which is all of it here). */
 async function timed(calls: number, work: () => unknown): Promise<number> {
   const times: number[] = [];
@@ -69,14 +64,6 @@ async function timed(calls: number, work: () => unknown): Promise<number> {
     await sleepFor(5);
   }
   return median(times);
-}
-
-async function cpuPerRun(windowMs: number, runs: () => number): Promise<number> {
-  const before = runs();
-  const start = process.cpuUsage();
-  await sleepFor(windowMs);
-  const used = process.cpuUsage(start);
-  return (used.user + used.system) / Math.max(1, runs() - before);
 }
 
 async function measure(entry: string, jobs: number): Promise<ObservabilityRow> {
@@ -173,20 +160,11 @@ async function measure(entry: string, jobs: number): Promise<ObservabilityRow> {
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { jobs: { type: 'string' }, out: { type: 'string' }, child: { type: 'string' }, entry: { type: 'string' } } });
-  if (values.child !== undefined && values.entry !== undefined) {
-    process.stdout.write(`${JSON.stringify(await measure(values.entry, Number(values.child)))}\n`);
-    process.exit(0);
-  }
+  if (await runAsChild(values, measure)) return;
   const sizes = (values.jobs ?? '1000,10000,100000').split(',').map(Number);
   const srcDir = fileURLToPath(new URL('../src/', import.meta.url));
   const bundles = await buildBundles(srcDir, undefined, { prometheus: `${srcDir}integrations/prometheus.ts`, http: `${srcDir}integrations/http.ts` });
-  const rows: ObservabilityRow[] = [];
-  for (const jobs of sizes) {
-    const out = execFileSync(process.execPath, ['--expose-gc', '--import', 'tsx', SELF, '--child', String(jobs), '--entry', bundles.tickguard], { encoding: 'utf8', maxBuffer: 1 << 24 });
-    const row = JSON.parse(out.trim().split('\n').pop()!) as ObservabilityRow;
-    rows.push(row);
-    process.stdout.write(`${JSON.stringify(row)}\n`);
-  }
+  const rows = rowsBySize<ObservabilityRow>(SELF, sizes, bundles.tickguard);
   const kb = (bytes: number): string => `${(bytes / 1024).toFixed(0)} KB`;
   const lines = [
     '| jobs | stats() | Prometheus scrape | scrape size | dashboard refresh | refresh size | job.inspect() | CPU/run | CPU/run with metrics |',
