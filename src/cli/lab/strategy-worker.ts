@@ -157,8 +157,9 @@ async function runOne(
 
   stopping = true;
   const stoppedAtMs = Math.round(sinceStart());
-  probe.markStopRequested();
-  const { engine } = await stopOnSigterm(running);
+  // Marked when stop() is called, in the signal's handler: a run that starts while the signal is
+  // on its way started before stop(), and is no violation.
+  const { engine } = await stopOnSigterm(running, () => probe.markStopRequested());
   await delay(config.graceMs);
   clearInterval(sampler);
   // The timer that just fired is listed until its callback has returned: let the loop turn once.
@@ -203,10 +204,14 @@ async function runOne(
  * shutting down before the strategy's own stop runs. (On Windows a signal would kill the
  * process outright: the strategy is stopped directly there.)
  */
-function stopOnSigterm(running: RunningStrategy): Promise<StopResult> {
-  if (process.platform === 'win32') return running.stop();
+function stopOnSigterm(running: RunningStrategy, stopping: () => void): Promise<StopResult> {
+  if (process.platform === 'win32') {
+    stopping();
+    return running.stop();
+  }
   return new Promise<StopResult>((resolve, reject) => {
     process.once('SIGTERM', () => {
+      stopping();
       running.stop().then(resolve, reject);
     });
     process.kill(process.pid, 'SIGTERM');
